@@ -1,0 +1,59 @@
+# Two commands do everything on a fresh machine:
+#   make figures   re-execute every notebook in order, writing figures/
+#   make test      unit tests, then nbval re-running the notebooks as regression tests
+# Both create .venv from requirements.txt first when it is missing.
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
+
+# Reproducible bytes and threads: no dates in saved figures, one seed for hashing.
+export SOURCE_DATE_EPOCH := 0
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: all venv figures test unit nbval data lab bench clean
+
+all: test
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+data: $(STAMP)
+	$(PY) data/make_runge_data.py
+
+figures: $(STAMP) data
+	@for nb in $(NOTEBOOKS); do \
+	  echo "executing $$nb"; \
+	  $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.kernel_name=python3 \
+	    --ExecutePreprocessor.record_timing=False "$$nb" || exit 1; \
+	  $(PY) tests/normalize_notebook.py "$$nb" || exit 1; \
+	done
+
+unit: $(STAMP)
+	$(PY) -m pytest tests
+
+nbval: $(STAMP)
+	$(PY) -m pytest --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  --nbval-kernel-name python3 -p no:cacheprovider
+
+test: unit nbval
+
+lab: $(STAMP)
+	$(PY) -m jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_mnist.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
