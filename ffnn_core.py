@@ -897,8 +897,9 @@ class NeuralNetwork:
         val = None if validation_data is None else self._check_Xy(*validation_data)
         best = (np.inf, None)
         for epoch in range(1, epochs + 1):
-            running = self._train_epoch(X, y, batch)
-            self._record(epoch, X, y, val, running, exact_train_cost)
+            with np.errstate(over="ignore", invalid="ignore"):  # _record checks divergence
+                running = self._train_epoch(X, y, batch)
+                self._record(epoch, X, y, val, running, exact_train_cost)
             if val is not None and keep_best and self.history.val_cost[-1] < best[0]:
                 best = (self.history.val_cost[-1], self.theta.copy())
                 self.best_epoch = epoch
@@ -1170,7 +1171,7 @@ class FFNNClassifier(ClassifierMixin, _BaseFFNN):
         check_classification_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"y needs samples of at least 2 classes; got only class {self.classes_[0]!r}")
+            raise ValueError(f"y needs samples of at least 2 classes; got 1 class ({self.classes_[0]})")
         Y = np.eye(len(self.classes_), dtype=X.dtype)[y_idx]
         return self._fit_network(X, Y, "softmax", "cross_entropy")
 
@@ -1180,7 +1181,8 @@ class FFNNClassifier(ClassifierMixin, _BaseFFNN):
 
     def predict(self, X):
         """Predicted labels of shape (n_samples,)."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
 
 # ============================================================================

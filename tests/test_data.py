@@ -1,0 +1,58 @@
+"""Data helpers: Runge's function, the committed CSV sets and MNIST."""
+
+import numpy as np
+import pytest
+
+import ffnn_core as fc
+
+
+def test_runge_values():
+    np.testing.assert_allclose(fc.runge([0.0, 0.2, 1.0]), [1.0, 0.5, 1.0 / 26.0])
+
+
+def test_make_runge_data_seeded_and_in_range():
+    x, y = fc.make_runge_data(100, noise=0.1, seed=7)
+    x2, y2 = fc.make_runge_data(100, noise=0.1, seed=7)
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
+    assert x.min() >= -1 and x.max() <= 1
+    assert 0.05 < np.std(y - fc.runge(x)) < 0.15
+    _, clean = fc.make_runge_data(10, seed=1)
+    x1, _ = fc.make_runge_data(10, seed=1)
+    np.testing.assert_array_equal(clean, fc.runge(x1))
+
+
+def test_committed_runge_csvs_match_the_generator(tmp_path, monkeypatch):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("mk", fc.DATA_DIR / "make_runge_data.py")
+    mk = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mk)
+    monkeypatch.setattr(mk, "ROOT", tmp_path)
+    (tmp_path / "data").mkdir()
+    mk.main()
+    for name in ["runge_18_noiseless", "runge_18_noisy", "runge_100_noisy", "runge_100_noiseless"]:
+        assert (tmp_path / "data" / f"{name}.csv").read_bytes() == (fc.DATA_DIR / f"{name}.csv").read_bytes()
+    x18, y18 = fc.load_runge_csv("runge_18_noisy")
+    x18c, y18c = fc.load_runge_csv("runge_18_noiseless")
+    assert x18.shape == (18,) and np.array_equal(x18, x18c)
+    np.testing.assert_allclose(y18c, fc.runge(x18))
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return fc.load_mnist()
+
+
+def test_mnist_shapes_ranges_and_splits(mnist):
+    assert mnist.X.shape == (70000, 784) and mnist.X.dtype == np.float32
+    assert mnist.X.min() == 0.0 and mnist.X.max() == 1.0
+    assert np.bincount(mnist.y).tolist()[:3] == [6903, 7877, 6990]
+    Xtr, Xte, ytr, yte = mnist.split_80_20()
+    assert Xtr.shape == (56000, 784) and Xte.shape == (14000, 784)
+    assert len(np.intersect1d(mnist.idx_train, mnist.idx_test)) == 0
+    from sklearn.model_selection import train_test_split
+    _, _, ytr2, yte2 = train_test_split(mnist.X[:, :1], mnist.y, test_size=0.2, random_state=42)
+    np.testing.assert_array_equal(ytr, ytr2)
+    Xc, Xct, yc, yct = mnist.split_canonical()
+    assert Xc.shape[0] == 60000 and Xct.shape[0] == 10000
+    assert yc[:5].tolist() == [5, 0, 4, 1, 9] and yct[:5].tolist() == [7, 2, 1, 0, 4]

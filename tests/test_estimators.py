@@ -1,0 +1,94 @@
+"""scikit-learn conventions: the estimator checks, searches, pipelines and labels."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import ffnn_core as fc
+
+# Checks that cannot pass, with the reason (none at present: every check runs).
+EXPECTED_FAILED_CHECKS: dict[str, str] = {}
+
+
+@parametrize_with_checks([fc.FFNNRegressor(), fc.FFNNClassifier()],
+                         expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def regression_data():
+    X, y = make_regression(n_samples=120, n_features=4, noise=5.0, random_state=0)
+    return X, y / y.std()
+
+
+def test_grid_search_and_pipeline():
+    X, y = regression_data()
+    pipe = make_pipeline(StandardScaler(), fc.FFNNRegressor(hidden_layer_sizes=(16,), epochs=60,
+                                                            batch_size=16, random_state=0))
+    grid = GridSearchCV(pipe, {"ffnnregressor__learning_rate": [0.001, 0.01],
+                               "ffnnregressor__activation": ["tanh", "relu"]}, cv=3)
+    grid.fit(X, y)
+    assert grid.best_params_["ffnnregressor__learning_rate"] == 0.01
+    assert grid.best_score_ > 0.8
+
+
+def test_halving_search_over_epochs():
+    X, y = regression_data()
+    search = HalvingGridSearchCV(
+        fc.FFNNRegressor(hidden_layer_sizes=(16,), batch_size=16, random_state=0),
+        {"learning_rate": [0.0003, 0.003, 0.03], "activation": ["tanh", "relu"]},
+        resource="epochs", min_resources=10, max_resources=90, factor=3, cv=3, random_state=0)
+    search.fit(X, y)
+    assert list(search.n_resources_) == [10, 30]  # 6 -> 2 candidates, factor 3
+    assert search.best_params_["learning_rate"] in (0.003, 0.03)
+
+
+def test_cross_val_score_classifier_with_string_labels():
+    X, y = make_classification(n_samples=150, n_features=6, n_informative=4, n_classes=3,
+                               random_state=1)
+    labels = np.array(["cat", "dog", "emu"])[y]
+    clf = fc.FFNNClassifier(hidden_layer_sizes=(20,), epochs=80, batch_size=16,
+                            learning_rate=0.01, random_state=0)
+    scores = cross_val_score(clf, X, labels, cv=3)
+    assert scores.mean() > 0.7
+    clf.fit(X, labels)
+    assert list(clf.classes_) == ["cat", "dog", "emu"]
+    assert set(clf.predict(X)) <= {"cat", "dog", "emu"}
+    np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_estimator_float32_and_schedules():
+    X, y = regression_data()
+    for schedule in ["constant", "inverse_time", "cosine"]:
+        reg = fc.FFNNRegressor(hidden_layer_sizes=(8,), epochs=20, batch_size=32, dtype="float32",
+                               lr_schedule=schedule, decay=0.01, random_state=0).fit(X, y)
+        assert reg.network_.theta.dtype == np.float32
+        assert reg.predict(X).dtype == np.float32
+        assert reg.loss_curve_[-1] < reg.loss_curve_[0]
+
+
+def test_random_state_reproducible():
+    X, y = regression_data()
+    a = fc.FFNNRegressor(epochs=5, random_state=3).fit(X, y).predict(X)
+    b = fc.FFNNRegressor(epochs=5, random_state=3).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_multi_output_regression():
+    X, y = regression_data()
+    Y = np.column_stack([y, -y])
+    reg = fc.FFNNRegressor(hidden_layer_sizes=(8,), epochs=30, random_state=0).fit(X, Y)
+    assert reg.predict(X).shape == (120, 2)
+
+
+def test_diverged_fit_keeps_history():
+    X, y = regression_data()
+    reg = fc.FFNNRegressor(optimizer="sgd", learning_rate=50.0, epochs=50, batch_size=8, random_state=0)
+    with pytest.raises(fc.TrainingDivergedError):
+        reg.fit(X * 100, y * 100)
+    assert "train_cost" not in reg.history_ or np.all(np.isfinite(reg.history_["train_cost"]))
