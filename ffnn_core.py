@@ -864,10 +864,23 @@ class NeuralNetwork:
         return c
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Fraction of rows whose predicted class matches y (one-hot or 0/1 column)."""
+        """Fraction of rows whose predicted class matches y (one-hot, or a 0/1 column)."""
         X, y = self._check_Xy(X, y)
-        truth = y.argmax(axis=1) if isinstance(self.cost, CrossEntropy) else y[:, 0].astype(int)
-        return float(np.mean(self.predict(X) == truth))
+        return _accuracy(self.cost, self.forward(X), y)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities a^L of shape (n_samples, n_outputs) (classifiers only)."""
+        if not self._is_classifier():
+            raise ValueError(f"predict_proba needs a classification cost, not {self.cost.name!r}")
+        return self.forward(X)
+
+    def score(self, X: np.ndarray, y: np.ndarray) -> float:
+        """Accuracy for classifiers; for regression the coefficient of determination R^2."""
+        X, y = self._check_Xy(X, y)
+        if self._is_classifier():
+            return self.accuracy(X, y)
+        residual = y - self.forward(X)
+        return float(1.0 - np.sum(residual ** 2) / np.sum((y - y.mean(axis=0)) ** 2))
 
     # -- training -------------------------------------------------------------
     def fit(self, X, y, epochs: int = 100, batch_size: int | None = None,
@@ -939,15 +952,22 @@ class NeuralNetwork:
 
     def _record(self, epoch, X, y, val, running, exact):
         h = self.history
-        train_cost = self.cost_value(X, y) if exact else running
+        train_cost, train_acc = self._evaluate(X, y) if exact else (running, None)
         if not np.isfinite(train_cost) or not np.all(np.isfinite(self.theta)):
             raise TrainingDivergedError(epoch, train_cost)
         h.train_cost.append(train_cost)
+        if train_acc is not None:
+            h.train_accuracy.append(train_acc)
         if val is not None:
-            a = self.forward(val[0])
-            h.val_cost.append(self.cost.fn(a, val[1]))
-            if self._is_classifier():
-                h.val_accuracy.append(self.accuracy(*val))
+            val_cost, val_acc = self._evaluate(*val)
+            h.val_cost.append(val_cost)
+            if val_acc is not None:
+                h.val_accuracy.append(val_acc)
+
+    def _evaluate(self, X, y) -> tuple[float, float | None]:
+        """Data cost and (for classifiers) accuracy of checked arrays, one forward pass."""
+        a = self.forward(X)
+        return self.cost.fn(a, y), (_accuracy(self.cost, a, y) if self._is_classifier() else None)
 
     def _is_classifier(self) -> bool:
         return isinstance(self.cost, (CrossEntropy, BinaryCrossEntropy))
@@ -994,6 +1014,12 @@ class NeuralNetwork:
                       dtype=f["theta"].dtype, seed=0)
             net.theta[...] = f["theta"]
         return net
+
+
+def _accuracy(cost: Cost, a: np.ndarray, y: np.ndarray) -> float:
+    if isinstance(cost, BinaryCrossEntropy):
+        return float(np.mean((a[:, 0] > 0.5) == (y[:, 0] > 0.5)))
+    return float(np.mean(a.argmax(axis=1) == y.argmax(axis=1)))
 
 
 def _activation_from_repr(text: str) -> Activation:

@@ -130,3 +130,21 @@ def test_penalties_as_the_report_writes_them():
     g = np.zeros((1, 2))
     fc.L1().add_gradient(g, W[0], 0.5, 4)
     np.testing.assert_allclose(g, [[0.0625, -0.0625]])
+
+
+def test_exact_history_records_train_accuracy_score_and_proba():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((120, 3))
+    Y = np.eye(3)[rng.integers(0, 3, 120)]
+    net = fc.NeuralNetwork((3, 8, 3), "tanh", "softmax", cost="cross_entropy", seed=0)
+    net.fit(X, Y, epochs=4, batch_size=30, exact_train_cost=True, validation_data=(X, Y))
+    assert net.history.train_accuracy == net.history.val_accuracy
+    assert net.history.train_cost == net.history.val_cost
+    assert net.score(X, Y) == net.accuracy(X, Y) == net.history.val_accuracy[-1]
+    np.testing.assert_allclose(net.predict_proba(X).sum(axis=1), 1.0)
+    reg = fc.NeuralNetwork((3, 4, 1), "tanh", seed=0)
+    with pytest.raises(ValueError, match="predict_proba needs a classification cost"):
+        reg.predict_proba(X)
+    y = X[:, 0]
+    reg.fit(X, y, epochs=200, batch_size=20)
+    assert 0.5 < reg.score(X, y) <= 1.0
