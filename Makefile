@@ -14,6 +14,14 @@ export SOURCE_DATE_EPOCH := 0
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# Same bits on every x86-64 machine: OpenBLAS and NumPy pick their kernels by CPU
+# (AVX-512 machines get other GEMM blocking and other exp/tanh code, so results differ in
+# the last bits, and long training runs amplify that into different printed numbers).
+# Pin both to the AVX2+FMA code paths that every x86-64-v3 CPU runs identically.
+ifeq ($(shell uname -m),x86_64)
+export OPENBLAS_CORETYPE := Haswell
+export NPY_DISABLE_CPU_FEATURES := X86_V4 AVX512_ICL AVX512_SPR
+endif
 
 .PHONY: all venv figures test unit nbval data lab bench clean
 
