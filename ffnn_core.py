@@ -860,14 +860,19 @@ class NeuralNetwork:
     regularization : None, "l1" or "l2";  lam : float, its lambda
     init : {"normal", "xavier", "he"}
     dropout : float in [0, 1), probability of dropping each hidden unit while training
+    input_dropout : float in [0, 1), probability of dropping each input feature while
+        training (Srivastava et al. 2014 use 0.2 on MNIST pixels); 0 draws no mask
     dtype : float64 (default) or float32; training stays in this dtype end to end
     seed : int or numpy.random.Generator; the one source of randomness
+
+    Dropout is inverted: kept units are scaled by 1 / (1 - rate) while training, so
+    prediction uses the weights as they are.
     """
 
     def __init__(self, layer_sizes, activations="sigmoid", output_activation="linear",
                  cost="mse", optimizer="adam", learning_rate=0.001, regularization=None,
                  lam: float = 0.0, init: str = "xavier", dropout: float = 0.0,
-                 dtype=np.float64, seed=None):
+                 dtype=np.float64, seed=None, input_dropout: float = 0.0):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         self.activations = _layer_activations(activations, output_activation, len(self.layer_sizes) - 1)
         self.cost = resolve_cost(cost)
@@ -877,9 +882,10 @@ class NeuralNetwork:
         if not (isinstance(lam, numbers.Real) and lam >= 0 and np.isfinite(lam)):
             raise ValueError(f"lam must be a non-negative number, got {lam!r}")
         self.lam = float(lam)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
-        self.dropout = float(dropout)
+        for name, rate in (("dropout", dropout), ("input_dropout", input_dropout)):
+            if not (isinstance(rate, numbers.Real) and 0.0 <= rate < 1.0):
+                raise ValueError(f"{name} must lie in [0, 1), got {rate!r}")
+        self.dropout, self.input_dropout = float(dropout), float(input_dropout)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
@@ -993,6 +999,8 @@ class NeuralNetwork:
                 else:
                     idx = order[start:start + batch]
                     Xb, yb = X[idx], y[idx]
+                if self.input_dropout:
+                    Xb = Xb * self._mask(Xb.shape, self.input_dropout)  # a^0 = X * mask
                 masks = self._dropout_masks(Xb.shape[0])
                 zs, acts = feed_forward(self.params, Xb, self.activations, dropout_masks=masks)
                 total += self.cost.fn(acts[-1], yb) * Xb.shape[0]
@@ -1002,11 +1010,15 @@ class NeuralNetwork:
         return total / n
 
     def _dropout_masks(self, n_rows):
+        """One inverted-dropout mask per hidden layer, or None without dropout."""
         if self.dropout == 0.0:
             return None
-        keep = 1.0 - self.dropout
-        return [(self.rng.random((n_rows, size)) < keep).astype(self.dtype) / keep
-                for size in self.layer_sizes[1:-1]]
+        return [self._mask((n_rows, size), self.dropout) for size in self.layer_sizes[1:-1]]
+
+    def _mask(self, shape, rate):
+        """Inverted dropout: 1 / (1 - rate) with probability 1 - rate, else 0."""
+        keep = 1.0 - rate
+        return (self.rng.random(shape) < keep).astype(self.dtype) / keep
 
     def _record(self, epoch, X, y, val, running, exact):
         h = self.history
@@ -1149,7 +1161,8 @@ class _BaseFFNN(BaseEstimator):
     epochs : int, default 200
     regularization : None, "l1" or "l2";  lam : float, default 0.0
     init : {"normal", "xavier", "he"}, default "xavier"
-    dropout : float, default 0.0
+    dropout : float, default 0.0 (hidden units)
+    input_dropout : float, default 0.0 (input features)
     dtype : {"float64", "float32"}, default "float64"
     random_state : int, numpy Generator or None
     """
@@ -1157,7 +1170,7 @@ class _BaseFFNN(BaseEstimator):
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", optimizer="adam",
                  learning_rate=0.001, lr_schedule="constant", decay=0.0, batch_size=200,
                  epochs=200, regularization=None, lam=0.0, init="xavier", dropout=0.0,
-                 dtype="float64", random_state=None):
+                 input_dropout=0.0, dtype="float64", random_state=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -1170,6 +1183,7 @@ class _BaseFFNN(BaseEstimator):
         self.lam = lam
         self.init = init
         self.dropout = dropout
+        self.input_dropout = input_dropout
         self.dtype = dtype
         self.random_state = random_state
 
@@ -1200,7 +1214,8 @@ class _BaseFFNN(BaseEstimator):
             (X.shape[1], *hidden, Y.shape[1]), activations=acts, cost=cost,
             optimizer=resolve_optimizer(self.optimizer, self._schedule(X.shape[0])),
             regularization=self.regularization, lam=self.lam, init=self.init,
-            dropout=self.dropout, dtype=self.dtype, seed=self._seed())
+            dropout=self.dropout, input_dropout=self.input_dropout, dtype=self.dtype,
+            seed=self._seed())
         try:
             self.network_.fit(X, Y, epochs=self.epochs, batch_size=self.batch_size)
         finally:

@@ -48,6 +48,8 @@ def test_non_finite_values(bad):
     (dict(learning_rate=-0.1), "learning_rate must be a positive number"),
     (dict(lam=-1.0), "lam must be a non-negative number"),
     (dict(dropout=1.0), "dropout must lie in"),
+    (dict(input_dropout=-0.1), "input_dropout must lie in"),
+    (dict(input_dropout=1.0), "input_dropout must lie in"),
     (dict(dtype=np.int32), "dtype must be float32 or float64"),
     (dict(layer_sizes=(2,)), "layer_sizes needs at least"),
     (dict(layer_sizes=(2, 0, 1)), "layer_sizes entries must be a positive integer"),

@@ -1,5 +1,7 @@
 """Training behaviour: stability, cost decrease, determinism, float32, batching, persistence."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -148,3 +150,24 @@ def test_exact_history_records_train_accuracy_score_and_proba():
     y = X[:, 0]
     reg.fit(X, y, epochs=200, batch_size=20)
     assert 0.5 < reg.score(X, y) <= 1.0
+
+
+def test_input_dropout_trains_on_masked_inputs():
+    """One full-batch SGD step with input dropout equals backprop on X * mask.
+
+    The mask is redrawn from a copy of the network's Generator: inverted dropout keeps
+    each feature with probability 1 - rate and scales it by 1 / (1 - rate).
+    """
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 6)), rng.standard_normal((20, 1))
+    net = fc.NeuralNetwork((6, 5, 1), "tanh", optimizer="sgd", learning_rate=0.1,
+                           input_dropout=0.5, seed=3)
+    params0 = [(W.copy(), b.copy()) for W, b in net.params]
+    mask_rng = copy.deepcopy(net.rng)
+    net.fit(X, y, epochs=1)  # full batch: no shuffle, so the mask is the first draw
+    mask = (mask_rng.random(X.shape) < 0.5) / 0.5
+    assert 0 < np.count_nonzero(mask) < mask.size
+    grads = fc.cost_gradients(params0, X * mask, y, net.activations, "mse")
+    for (W0, b0), (dW, db), (W, b) in zip(params0, grads, net.params):
+        np.testing.assert_allclose(W, W0 - 0.1 * dW, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(b, b0 - 0.1 * db, rtol=0, atol=1e-15)
