@@ -41,11 +41,12 @@ data: $(STAMP)
 
 figures: $(STAMP) data
 	@for nb in $(NOTEBOOKS); do \
-	  echo "executing $$nb"; \
+	  echo "executing $$nb"; start=$$(date +%s); \
 	  $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.kernel_name=python3 \
 	    --ExecutePreprocessor.record_timing=False "$$nb" || exit 1; \
 	  $(PY) tests/normalize_notebook.py "$$nb" || exit 1; \
+	  echo "$$nb: $$(( $$(date +%s) - start )) s"; \
 	done
 
 unit: $(STAMP)
