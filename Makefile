@@ -7,6 +7,9 @@ PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
+# `make figures PY=python` (e.g. inside the conda environment) uses that interpreter as it is
+# and creates no .venv; otherwise every target first makes sure .venv is installed.
+ENV_DEP := $(if $(filter command line,$(origin PY)),,$(STAMP))
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
 # Reproducible bytes and threads: no dates in saved figures, one seed for hashing.
@@ -36,10 +39,10 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
-data: $(STAMP)
+data: $(ENV_DEP)
 	$(PY) data/make_runge_data.py
 
-figures: $(STAMP) data
+figures: $(ENV_DEP) data
 	@for nb in $(NOTEBOOKS); do \
 	  echo "executing $$nb"; start=$$(date +%s); \
 	  $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
@@ -49,19 +52,19 @@ figures: $(STAMP) data
 	  echo "$$nb: $$(( $$(date +%s) - start )) s"; \
 	done
 
-unit: $(STAMP)
+unit: $(ENV_DEP)
 	$(PY) -m pytest tests
 
-nbval: $(STAMP)
+nbval: $(ENV_DEP)
 	$(PY) -m pytest --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	  --nbval-kernel-name python3 -p no:cacheprovider
 
 test: unit nbval
 
-lab: $(STAMP)
+lab: $(ENV_DEP)
 	$(PY) -m jupyter lab notebooks/
 
-bench: $(STAMP)
+bench: $(ENV_DEP)
 	$(PY) benchmarks/bench_mnist.py
 
 clean:
