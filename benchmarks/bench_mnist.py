@@ -108,6 +108,81 @@ def gemm_seconds_per_epoch(layers, dtype, n: int, batch: int, key: int) -> float
     return best
 
 
+def seconds_per_epoch(work, steps: int, key: int, repeats: int = 3) -> float:
+    """Best of ``repeats`` timings of ``work()`` called ``steps`` times (one epoch's worth)."""
+    work()
+    best = np.inf
+    for _ in range(repeats):
+        start = clock()
+        for _ in range(steps):
+            work()
+        best = min(best, since(start)[key])
+    return best
+
+
+def epoch_pieces(X, Y, dtype, key: int) -> dict[str, float]:
+    """Seconds per epoch of the pieces of ffnn_core's MNIST epoch, each timed alone with
+    ffnn_core's own classes on arrays of the epoch's shapes (n / batch steps each)."""
+    rng = np.random.default_rng(0)
+    steps = len(X) // BATCH
+    theta, params = fc.init_params(LAYERS, "xavier", rng, dtype)
+    grad = (rng.standard_normal(theta.size) * 1e-3).astype(dtype)  # gradient-sized values
+    rmsprop = fc.RMSprop(ETA)
+    for _ in range(50):  # bring E to its working range
+        rmsprop.update([theta], [grad])
+    sqrt_out = np.empty_like(theta)
+    E = rmsprop.state[0]["E"]
+    batches = iter(np.array_split(rng.permutation(len(X)), steps) * 4)  # random rows, as in training
+    sigmoid, l2 = fc.Sigmoid(), fc.L2()
+    zs = [rng.standard_normal((BATCH, k)).astype(dtype) for k in LAYERS[1:-1]]
+    dWs = [np.zeros_like(W) for W, _ in params]
+    grads = [np.empty_like(z) for z in zs]
+
+    def activations():
+        for z, g in zip(zs, grads):
+            a = sigmoid(z)
+            np.copyto(g, z)  # backprop overwrites its input; start each call from the same values
+            sigmoid.backprop(g, z, a)
+
+    def gather():
+        idx = next(batches)
+        return X[idx], Y[idx]
+
+    def penalty():
+        for dW, (W, _) in zip(dWs, params):
+            l2.add_gradient(dW, W, LAM, BATCH)
+
+    return {
+        "matrix products at batch 64": gemm_seconds_per_epoch(LAYERS, dtype, len(X), BATCH, key),
+        f"RMSprop update ({theta.size:,} parameters, 9 passes)": seconds_per_epoch(
+            lambda: rmsprop.update([theta], [grad]), steps, key),
+        "- of which the square root alone": seconds_per_epoch(
+            lambda: np.sqrt(E, out=sqrt_out), steps, key),
+        "gathering the batch, X[idx] and y[idx]": seconds_per_epoch(
+            gather, steps, key),
+        "sigmoid and its derivative, 3 hidden layers": seconds_per_epoch(activations, steps, key),
+        "L2 gradient (lambda / n) W": seconds_per_epoch(penalty, steps, key),
+    }
+
+
+def where_the_time_goes(X, Y, dtype, epoch: float, ref: float, key: int) -> None:
+    """Print the epoch's pieces, the remainder, and what the speed target leaves for them."""
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    pieces = epoch_pieces(X, Y, dtype, key)
+    target = {np.dtype(np.float64): 0.6, np.dtype(np.float32): 0.35}[np.dtype(dtype)]
+    counted = sum(v for k, v in pieces.items() if not k.startswith("-"))
+    print(f"\n\nwhere ffnn_core's {np.dtype(dtype).name} epoch ({epoch:.3f} s) goes, each piece timed alone:\n")
+    print("| piece | s/epoch | share |\n| --- | ---: | ---: |")
+    for k, v in pieces.items():
+        print(f"| {k} | {v:.3f} | {v / epoch:.0%} |")
+    print(f"| the rest: bias adds and sums, softmax, cost, per-batch Python | "
+          f"{epoch - counted:.3f} | {(epoch - counted) / epoch:.0%} |")
+    allowed = target * ref - pieces["matrix products at batch 64"]
+    print(f"\nthe issue's target, {target} x scikit-learn = {target * ref:.3f} s, leaves {allowed:.3f} s "
+          f"beside the matrix products; the four elementwise pieces above take "
+          f"{counted - pieces['matrix products at batch 64']:.3f} s", end="")
+
+
 # ----------------------------------------------------------------------------
 # contenders: each is a callable that trains one epoch
 # ----------------------------------------------------------------------------
@@ -224,6 +299,9 @@ def bench_mnist(args) -> None:
         print(f"\nroofline {np.dtype(dt).name}: GEMM throughput {p / 1e9:.0f} GFLOP/s on "
               f"{args.threads} thread(s) (8192-row products of the layer shapes) -> "
               f"{flops / p:.3f} s per epoch; the same products at batch {BATCH} alone: {gemm:.3f} s", end="")
+    for dt in (np.float64, np.float32):
+        name = f"ffnn_core {np.dtype(dt).name} (RMSprop)"
+        where_the_time_goes(X, Y, dt, statistics.median(t[key] for t in times[name]), ref, key)
     # cost per image should not depend on the number of images (no per-epoch copies)
     quarter = n // 4
     small = ffnn_mnist(X[:quarter], Y[:quarter], np.float32)
@@ -337,7 +415,7 @@ def environment(args) -> None:
     blas = [f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')} kernels, "
             f"{i['num_threads']} threads by default)"
             for i in threadpool_info() if i["user_api"] == "blas" and "numpy" in i["filepath"]]
-    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES", "OPENBLAS_L2_SIZE",
                                       "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ}
     print(f"numpy {np.__version__}, BLAS: {'; '.join(blas) or 'unknown'}; "
           f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}); "

@@ -113,3 +113,24 @@ def test_mnist_missing_or_altered_file(tmp_path):
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(raw)))
     with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte.gz fails its checksum.*27ae3e4e09519cfbb04c329615203637"):
         fc.load_mnist(tmp_path)
+
+
+def test_huge_finite_values_are_accepted():
+    """The finite check sums first; an overflowing sum of finite values must not be
+    mistaken for an infinity (it falls back to the elementwise test)."""
+    Xb = np.full((6, 2), 1e308)
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(Xb.sum())
+    net().fit(Xb, Y, epochs=1)  # no error: every entry is finite
+    Xb[2, 0] = -np.inf
+    with pytest.raises(ValueError, match="X contains NaN or infinite"):
+        net().fit(Xb, Y, epochs=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_opposite_infinities_are_caught(dtype):
+    """+inf and -inf sum to NaN, which the check also rejects."""
+    Xb = X.astype(dtype)
+    Xb[0, 0], Xb[3, 1] = np.inf, -np.inf
+    with pytest.raises(ValueError, match="X contains NaN or infinite"):
+        net(dtype=dtype).fit(Xb, Y, epochs=1)
