@@ -1,87 +1,154 @@
 """A feed-forward neural network written from scratch in NumPy.
 
-One module, read top to bottom:
+One module, read top to bottom; each section holds the equations of the report that it codes:
 
-1. Activations  -- f(z) and how a gradient flows back through it.
-2. Costs        -- MSE, cross-entropy, binary cross-entropy and their output deltas.
-3. Penalties    -- L1 and L2 on the weights, exactly as the report writes them.
-4. Optimizers   -- GD/SGD, momentum, AdaGrad, RMSprop, Adam, and learning-rate schedules.
-5. Network      -- initialisation, the forward pass, backpropagation (pure functions)
-                   and the ``NeuralNetwork`` training loop around them.
-6. Estimators   -- ``FFNNRegressor`` and ``FFNNClassifier``, thin scikit-learn shells.
-7. Data         -- Runge's function and MNIST.
+1. Guards        -- every argument is checked once, where it enters, by these helpers.
+2. Activations   -- f(z) beside how a gradient flows back through it; one registry by name.
+3. Costs/tasks   -- MSE, cross-entropy, binary cross-entropy: each cost is a task that owns
+                    its matched output activation, output delta, predict rule and accuracy.
+4. Penalties     -- L1 and L2 on the weights, exactly as the report writes them.
+5. Optimizers    -- GD/SGD, momentum, AdaGrad, RMSprop, Adam; learning-rate schedules beside them.
+6. Network       -- initialisation, the forward pass, backpropagation (pure functions over one
+                    flat parameter vector) and the ``NeuralNetwork`` training loop around them.
+7. Estimators    -- ``FFNNRegressor`` and ``FFNNClassifier``: one function translates their
+                    hyperparameters into a ``NeuralNetwork``.
+8. Data          -- ``one_hot``, ``standardize``, Runge's function and MNIST.
 
 Conventions: rows are samples, so a layer computes ``Z = A_prev @ W + b`` with
 ``W`` of shape ``(n_in, n_out)``. Every cost is a *mean* over samples (not a sum).
-All randomness comes from one ``numpy.random.Generator`` passed explicitly.
+All randomness comes from one ``numpy.random.Generator`` per network, passed explicitly.
 
-Which output activation goes with which cost (their deltas simplify exactly):
+Tasks: which output activation goes with which cost (their output deltas simplify exactly):
 
-==============  ====================  ==========================
-task            output activation     cost
-==============  ====================  ==========================
-regression      ``linear``            ``mse``
-multi-class     ``softmax``           ``cross_entropy``
-binary          ``sigmoid``           ``binary_cross_entropy``
-==============  ====================  ==========================
+==============  ====================  ==========================  =====================
+task            output activation     cost                        predict
+==============  ====================  ==========================  =====================
+regression      ``linear``            ``mse``                     a^L; (n,) for 1 output
+multi-class     ``softmax``           ``cross_entropy``           argmax_k a^L_k
+binary          ``sigmoid``           ``binary_cross_entropy``    1[a^L > 0.5]
+==============  ====================  ==========================  =====================
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import gzip
 import hashlib
+import json
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.metrics import r2_score
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 __all__ = [
     "Activation", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax", "ACTIVATIONS",
-    "Cost", "MSE", "CrossEntropy", "BinaryCrossEntropy", "COSTS",
-    "Penalty", "NoPenalty", "L1", "L2", "PENALTIES",
-    "Constant", "InverseTimeDecay", "CosineDecay",
-    "Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS",
-    "init_params", "feed_forward", "backpropagate", "cost_gradients", "total_cost",
-    "NeuralNetwork", "TrainingDivergedError", "FFNNRegressor", "FFNNClassifier",
-    "runge", "make_runge_data", "load_runge_csv", "load_mnist", "MNIST",
+    "resolve_activation", "Task", "MSE", "CrossEntropy", "BinaryCrossEntropy", "COSTS", "resolve_cost",
+    "Penalty", "L1", "L2", "PENALTIES", "resolve_penalty",
+    "Constant", "InverseTimeDecay", "CosineDecay", "SCHEDULES", "make_schedule",
+    "Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS", "resolve_optimizer",
+    "init_params", "n_parameters", "param_views", "feed_forward", "backpropagate", "cost_gradients",
+    "total_cost", "NeuralNetwork", "History", "TrainingDivergedError", "FFNNRegressor", "FFNNClassifier",
+    "one_hot", "standardize", "runge", "make_runge_data", "load_runge_csv", "load_mnist", "MNIST",
 ]
 
 # ============================================================================
-# 1. Activations
+# 1. Guards: each hyperparameter is checked once, where it enters
+# ============================================================================
+
+
+def _positive(value, argument: str):
+    """A finite real number > 0 (not a bool)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not np.isfinite(value) or value <= 0):
+        raise ValueError(f"{argument} must be a positive number, got {value!r}")
+    return value
+
+
+def _positive_int(value, argument: str) -> int:
+    """An integer >= 1 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{argument} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _non_negative(value, argument: str) -> float:
+    """A finite real number >= 0."""
+    if not (isinstance(value, numbers.Real) and value >= 0 and np.isfinite(value)):
+        raise ValueError(f"{argument} must be a non-negative number, got {value!r}")
+    return float(value)
+
+
+def _rate(value, argument: str) -> float:
+    """A probability in [0, 1) (dropout rates)."""
+    if not (isinstance(value, numbers.Real) and 0.0 <= value < 1.0):
+        raise ValueError(f"{argument} must lie in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _float_dtype(dtype) -> np.dtype:
+    """float32 or float64: training stays in this dtype end to end."""
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    return dt
+
+
+def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
+    sizes = tuple(layer_sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
+    return tuple(_positive_int(s, "layer_sizes entries") for s in sizes)
+
+
+def _generator(seed) -> np.random.Generator:
+    """The one source of randomness: a Generator as given, or one seeded from ``seed``."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """True when no entry of the float array ``a`` is NaN or infinite.
+
+    A NaN or an infinity makes the sum of all entries NaN or infinite, so one summing
+    pass settles the common case; only a non-finite sum (which large finite values can
+    also give, by overflow) falls back to the exact test ``isfinite(a).all()``. This is
+    scikit-learn's check too, and takes half the time of the exact test on MNIST.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(a, axis=None)):
+            return True
+    return bool(np.isfinite(a).all())
+
+
+# ============================================================================
+# 2. Activations: value and backprop side by side
 # ============================================================================
 
 
 class Activation:
     """An activation ``a = f(z)`` applied to a whole batch ``z`` of shape (n_samples, n_units).
 
-    Subclasses define ``__call__`` and ``derivative``; ``backprop`` turns the gradient
-    with respect to ``a`` into the gradient with respect to ``z`` (elementwise product
-    for every activation but softmax, which couples the units of a row).
+    Each subclass defines ``__call__(z)`` and ``backprop(grad_a, z, a)``, which turns
+    dC/da into dC/dz = dC/da * f'(z) (it may overwrite ``grad_a``). ``name`` is its key
+    in ``ACTIVATIONS``; ``arguments()`` its constructor arguments (saved with the network).
     """
 
     name = "activation"
 
-    def __call__(self, z: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """f'(z), given both ``z`` and ``a = f(z)`` (whichever is cheaper to use)."""
-        raise NotImplementedError
-
-    def backprop(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """dC/dz = dC/da * f'(z); may overwrite ``grad_a``."""
-        grad_a *= self.derivative(z, a)
-        return grad_a
+    def arguments(self) -> dict:
+        return {}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.arguments().items())
+        return f"{type(self).__name__}({args})"
 
 
 class Sigmoid(Activation):
@@ -99,9 +166,6 @@ class Sigmoid(Activation):
         a += 0.5
         return a
 
-    def derivative(self, z, a):
-        return a * (1.0 - a)
-
     def backprop(self, grad_a, z, a):
         grad_a *= a
         grad_a -= grad_a * a  # g * a * (1 - a) with one temporary
@@ -115,9 +179,6 @@ class Tanh(Activation):
 
     def __call__(self, z):
         return np.tanh(z)
-
-    def derivative(self, z, a):
-        return 1.0 - a * a
 
     def backprop(self, grad_a, z, a):
         one_minus_a2 = np.multiply(a, a)
@@ -134,9 +195,6 @@ class ReLU(Activation):
     def __call__(self, z):
         return np.maximum(z, 0.0)
 
-    def derivative(self, z, a):
-        return (z > 0).astype(z.dtype)
-
     def backprop(self, grad_a, z, a):
         np.copyto(grad_a, 0.0, where=z <= 0)  # g * 1[z > 0]; a masked write, no fancy indexing
         return grad_a
@@ -148,22 +206,19 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
 
     def __init__(self, alpha: float = 0.01):
-        if not 0.0 < alpha < 1.0:
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 < alpha < 1.0:
             raise ValueError(f"LeakyReLU alpha must lie in (0, 1), got {alpha!r}")
-        self.alpha = alpha
+        self.alpha = float(alpha)
 
     def __call__(self, z):
         return np.maximum(z, self.alpha * z)  # equals where(z > 0, z, alpha z) for 0 < alpha < 1
-
-    def derivative(self, z, a):
-        return np.where(z > 0, 1.0, self.alpha).astype(z.dtype)
 
     def backprop(self, grad_a, z, a):
         np.multiply(grad_a, self.alpha, out=grad_a, where=z <= 0)  # g * (1 or alpha)
         return grad_a
 
-    def __repr__(self):
-        return f"LeakyReLU(alpha={self.alpha})"
+    def arguments(self):
+        return {"alpha": self.alpha}
 
 
 class Linear(Activation):
@@ -174,9 +229,6 @@ class Linear(Activation):
     def __call__(self, z):
         return z
 
-    def derivative(self, z, a):
-        return np.ones_like(z)
-
     def backprop(self, grad_a, z, a):
         return grad_a
 
@@ -184,7 +236,8 @@ class Linear(Activation):
 class Softmax(Activation):
     """softmax(z)_k = exp(z_k - max_j z_j) / sum_j exp(z_j - max_j z_j), row by row.
 
-    Its Jacobian is not diagonal: dC/dz = a * (dC/da - sum_k a_k dC/da_k).
+    An output activation only, always paired with cross-entropy, whose output delta
+    a - y needs no backprop through softmax's (non-diagonal) Jacobian.
     """
 
     name = "softmax"
@@ -195,71 +248,91 @@ class Softmax(Activation):
         e /= e.sum(axis=1, keepdims=True)
         return e
 
-    def derivative(self, z, a):
-        raise NotImplementedError("softmax has a full Jacobian; use backprop()")
 
-    def backprop(self, grad_a, z, a):
-        return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
-
-
-#: Name-to-class table; ``resolve_activation`` accepts these names or instances.
-ACTIVATIONS: dict[str, Callable[[], Activation]] = {
+#: The one name-to-class table of activations (``identity`` is another name for ``linear``).
+ACTIVATIONS: dict[str, type[Activation]] = {
     "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU,
     "linear": Linear, "identity": Linear, "softmax": Softmax,
 }
 
 
-def resolve_activation(spec: str | Activation, argument: str = "activation") -> Activation:
-    """Turn a name from ``ACTIVATIONS`` (or an ``Activation``) into an instance."""
+def resolve_activation(spec: str | Activation, argument: str = "activation", **arguments) -> Activation:
+    """Turn a name from ``ACTIVATIONS`` (with its ``arguments``) or an ``Activation`` into an instance."""
     if isinstance(spec, Activation):
         return spec
     if isinstance(spec, str) and spec in ACTIVATIONS:
-        return ACTIVATIONS[spec]()
+        return ACTIVATIONS[spec](**arguments)
     raise ValueError(f"unknown {argument} {spec!r}; choose one of {sorted(ACTIVATIONS)} "
                      "or pass an Activation instance")
 
 
+def _layer_activations(activations, output_activation, n_layers) -> list[Activation]:
+    """One Activation per layer; softmax only as the output."""
+    if isinstance(activations, (str, Activation)):
+        hidden = [resolve_activation(activations) for _ in range(n_layers - 1)]
+        acts = hidden + [resolve_activation(output_activation, "output_activation")]
+    else:
+        acts = [resolve_activation(a) for a in activations]
+    if len(acts) != n_layers:
+        raise ValueError(f"activations has {len(acts)} entries but the network has {n_layers} layers")
+    if any(isinstance(a, Softmax) for a in acts[:-1]):
+        raise ValueError("activations: softmax can only be the output activation")
+    return acts
+
+
 # ============================================================================
-# 2. Costs
+# 3. Costs and tasks
 # ============================================================================
 
 _LOG_CLIP = 1e-15  # probabilities are clipped to [1e-15, 1 - 1e-15] inside log()
 
 
-class Cost:
-    """A cost C(a, y) averaged over the n samples of the batch (mean, not sum).
+class Task:
+    """A cost C(a, y), averaged over the n samples of a batch, and the task it defines.
 
-    ``fn`` gives the value, ``derivative`` gives dC/da (including the 1/n), and
-    ``delta`` gives the output-layer error dC/dz^L, simplified for the matched pair.
+    ``fn`` gives the value and ``derivative`` dC/da (including the 1/n). ``output`` is the
+    matched output activation: with it, the output error simplifies to
+    delta^L = dC/dz^L = (a - y) * ``delta_scale``; with any other output the general chain
+    rule runs. ``predict`` turns a^L into predictions and ``accuracy`` compares them.
     """
 
     name = "cost"
-    matched_output: type[Activation] | None = None
-
-    def fn(self, a: np.ndarray, y: np.ndarray) -> float:
-        raise NotImplementedError
-
-    def derivative(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    output: type[Activation] = Linear
+    classifier = True
+    needs_output = False  # True: refuse every other output activation
 
     def delta(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, activation: Activation) -> np.ndarray:
-        """delta^L = dC/dz^L; the general chain rule unless the pair is matched."""
+        """delta^L = dC/dz^L, shape (n_samples, n_outputs)."""
+        if type(activation) is self.output:
+            return (a - y) * self.delta_scale(a)
         return activation.backprop(self.derivative(a, y), z, a)
+
+    def check_output(self, activation: Activation) -> None:
+        """The pairing check: refuse output activations that cannot go with this cost."""
+        if isinstance(activation, Softmax) and self.output is not Softmax:
+            raise ValueError(f"a softmax output needs cost='cross_entropy', got cost={self.name!r}")
+        if self.needs_output and type(activation) is not self.output:
+            raise ValueError(f"cost={self.name!r} needs a {self.output.name} output activation")
+
+    def accuracy(self, a: np.ndarray, y: np.ndarray) -> float:
+        """Fraction of rows whose predicted class matches the class of y (one-hot, or a 0/1 column)."""
+        return float(np.mean(self.predict(a) == self.predict(y)))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
-class MSE(Cost):
-    """C = (1/n) sum_i (y_i - a_i)^2, as in the report.
+class MSE(Task):
+    """Regression. C = (1/n) sum_i (y_i - a_i)^2, as in the report.
 
-    For k > 1 outputs the squared errors are averaged over the k outputs too, so
-    C is ``mean((y - a)**2)`` over all n*k entries. With a linear output
-    delta^L = 2 (a - y) / (n k).
+    For k > 1 outputs the squared errors are averaged over the k outputs too, so C is
+    ``mean((y - a)**2)`` over all n*k entries. With a linear output delta^L = 2 (a - y) / (n k).
+    ``predict`` returns a^L, of shape (n,) for one output (scikit-learn's MLPRegressor rule).
     """
 
     name = "mse"
-    matched_output = Linear
+    output = Linear
+    classifier = False
 
     def fn(self, a, y):
         diff = a - y
@@ -268,21 +341,22 @@ class MSE(Cost):
     def derivative(self, a, y):
         return (2.0 / a.size) * (a - y)
 
-    def delta(self, z, a, y, activation):
-        if type(activation) is Linear:
-            return (2.0 / a.size) * (a - y)
-        return super().delta(z, a, y, activation)
+    def delta_scale(self, a):
+        return 2.0 / a.size
+
+    def predict(self, a):
+        return a.ravel() if a.shape[1] == 1 else a
 
 
-class CrossEntropy(Cost):
-    """Categorical cross-entropy C = -(1/n) sum_i sum_k y_ik log a_ik (a clipped to [1e-15, 1]).
+class CrossEntropy(Task):
+    """Multi-class. C = -(1/n) sum_i sum_k y_ik log a_ik (a clipped to [1e-15, 1]).
 
-    ``y`` is one-hot of shape (n_samples, n_classes). With a softmax output the
-    output error simplifies to delta^L = (a - y) / n.
+    ``y`` is one-hot of shape (n_samples, n_classes). With a softmax output the output
+    error simplifies to delta^L = (a - y) / n. ``predict`` is the class index argmax_k a_k.
     """
 
     name = "cross_entropy"
-    matched_output = Softmax
+    output = Softmax
 
     def fn(self, a, y):
         logs = np.maximum(a, _LOG_CLIP)  # clip to [1e-15, 1]
@@ -292,43 +366,42 @@ class CrossEntropy(Cost):
     def derivative(self, a, y):
         return -y / (np.clip(a, _LOG_CLIP, None) * a.shape[0])
 
-    def delta(self, z, a, y, activation):
-        if type(activation) is Softmax:
-            return (a - y) * (1.0 / a.shape[0])
-        return super().delta(z, a, y, activation)
+    def delta_scale(self, a):
+        return 1.0 / a.shape[0]
+
+    def predict(self, a):
+        return a.argmax(axis=1)
 
 
-class BinaryCrossEntropy(Cost):
-    """C = -(1/n) sum_i [y_i log a_i + (1 - y_i) log(1 - a_i)] for one sigmoid output.
+class BinaryCrossEntropy(Task):
+    """Binary. C = -(1/n) sum_i [y_i log a_i + (1 - y_i) log(1 - a_i)] for one sigmoid output.
 
-    With a sigmoid output delta^L = (a - y) / n.
+    With a sigmoid output delta^L = (a - y) / n. ``predict`` is 1 where a > 0.5, else 0.
     """
 
     name = "binary_cross_entropy"
-    matched_output = Sigmoid
+    output = Sigmoid
+    needs_output = True
 
     def fn(self, a, y):
         p = np.clip(a, _LOG_CLIP, 1.0 - _LOG_CLIP)
         return float(-(np.vdot(y, np.log(p)) + np.vdot(1.0 - y, np.log1p(-p))) / a.shape[0])
 
-    def derivative(self, a, y):
-        p = np.clip(a, _LOG_CLIP, 1.0 - _LOG_CLIP)
-        return (p - y) / (p * (1.0 - p) * a.shape[0])
+    def delta_scale(self, a):
+        return 1.0 / a.shape[0]
 
-    def delta(self, z, a, y, activation):
-        if type(activation) is Sigmoid:
-            return (a - y) * (1.0 / a.shape[0])
-        return super().delta(z, a, y, activation)
+    def predict(self, a):
+        return (a[:, 0] > 0.5).astype(int)
 
 
-COSTS: dict[str, Callable[[], Cost]] = {
+COSTS: dict[str, type[Task]] = {
     "mse": MSE, "cross_entropy": CrossEntropy, "binary_cross_entropy": BinaryCrossEntropy,
 }
 
 
-def resolve_cost(spec: str | Cost) -> Cost:
-    """Turn a name from ``COSTS`` (or a ``Cost``) into an instance."""
-    if isinstance(spec, Cost):
+def resolve_cost(spec: str | Task) -> Task:
+    """Turn a name from ``COSTS`` (or a ``Task``) into an instance."""
+    if isinstance(spec, Task):
         return spec
     if isinstance(spec, str) and spec in COSTS:
         return COSTS[spec]()
@@ -336,70 +409,61 @@ def resolve_cost(spec: str | Cost) -> Cost:
 
 
 # ============================================================================
-# 3. Penalties (regularization on the weights only, never the biases)
+# 4. Penalties (regularization on the weights only, never the biases)
 # ============================================================================
 
 
 class Penalty:
-    """A weight penalty added to the cost. ``n`` is the number of samples the cost is
-    averaged over: the mini-batch size during training, the full set when evaluating."""
+    """lambda/(2n) sum_l size(W^l), added to the cost; ``None`` stands for no penalty.
 
-    name = "none"
+    ``n`` is the number of samples the cost is averaged over: the mini-batch size during
+    training, the full set when evaluating.
+    """
 
     def fn(self, weights: Sequence[np.ndarray], lam: float, n: int) -> float:
-        return 0.0
-
-    def add_gradient(self, grad_w: np.ndarray, w: np.ndarray, lam: float, n: int) -> None:
-        """Add d(penalty)/dW to ``grad_w`` in place."""
+        return lam / (2.0 * n) * sum(self.size(w) for w in weights)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
-class NoPenalty(Penalty):
-    """No regularization."""
-
-
 class L1(Penalty):
-    """lambda/(2n) sum_l sum_ij |W^l_ij|; (sub)gradient lambda/(2n) sign(W^l)."""
+    """size(W) = sum_ij |W_ij|; (sub)gradient lambda/(2n) sign(W^l)."""
 
-    name = "l1"
+    def size(self, w):
+        return float(np.abs(w).sum())
 
-    def fn(self, weights, lam, n):
-        return lam / (2.0 * n) * sum(float(np.abs(w).sum()) for w in weights)
-
-    def add_gradient(self, grad_w, w, lam, n):
+    def add_gradient(self, grad_w: np.ndarray, w: np.ndarray, lam: float, n: int) -> None:
+        """Add d(penalty)/dW to ``grad_w`` in place."""
         grad_w += (lam / (2.0 * n)) * np.sign(w)
 
 
 class L2(Penalty):
-    """lambda/(2n) sum_l sum_ij (W^l_ij)^2; gradient (lambda/n) W^l."""
+    """size(W) = sum_ij W_ij^2; gradient (lambda/n) W^l."""
 
-    name = "l2"
+    def size(self, w):
+        return float(np.vdot(w, w))
 
-    def fn(self, weights, lam, n):
-        return lam / (2.0 * n) * sum(float(np.vdot(w, w)) for w in weights)
-
-    def add_gradient(self, grad_w, w, lam, n):
+    def add_gradient(self, grad_w: np.ndarray, w: np.ndarray, lam: float, n: int) -> None:
+        """Add d(penalty)/dW to ``grad_w`` in place."""
         grad_w += (lam / n) * w
 
 
-PENALTIES: dict[str | None, Callable[[], Penalty]] = {
-    None: NoPenalty, "none": NoPenalty, "l1": L1, "l2": L2,
-}
+PENALTIES: dict[str, type[Penalty]] = {"l1": L1, "l2": L2}
 
 
-def resolve_penalty(spec: str | None | Penalty) -> Penalty:
-    """Turn ``None``, ``"none"``, ``"l1"`` or ``"l2"`` (or a ``Penalty``) into an instance."""
+def resolve_penalty(spec: str | None | Penalty) -> Penalty | None:
+    """Turn ``"l1"`` or ``"l2"`` (or a ``Penalty``) into an instance; ``None``/``"none"`` give None."""
+    if spec is None or spec == "none":
+        return None
     if isinstance(spec, Penalty):
         return spec
-    if (spec is None or isinstance(spec, str)) and spec in PENALTIES:
+    if isinstance(spec, str) and spec in PENALTIES:
         return PENALTIES[spec]()
     raise ValueError(f"unknown regularization {spec!r}; choose None, 'l1' or 'l2'")
 
-
 # ============================================================================
-# 4. Optimizers and learning-rate schedules
+# 5. Optimizers and learning-rate schedules
 # ============================================================================
 
 
@@ -448,10 +512,19 @@ class CosineDecay:
         return f"CosineDecay({self.eta}, total_steps={self.total_steps}, eta_min={self.eta_min})"
 
 
-def _as_schedule(learning_rate) -> Callable[[int], float]:
-    if callable(learning_rate):
-        return learning_rate
-    return Constant(learning_rate)
+#: Schedules by name, each built from (eta, decay, total_steps); used by the estimators.
+SCHEDULES: dict[str, Callable[[float, float, int], Callable[[int], float]]] = {
+    "constant": lambda eta, decay, total_steps: Constant(eta),
+    "inverse_time": lambda eta, decay, total_steps: InverseTimeDecay(eta, decay),
+    "cosine": lambda eta, decay, total_steps: CosineDecay(eta, total_steps),
+}
+
+
+def make_schedule(name: str, eta: float, decay: float = 0.0, total_steps: int = 1):
+    """The schedule ``SCHEDULES[name]`` with learning rate ``eta`` (cosine: over ``total_steps``)."""
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown lr_schedule {name!r}; choose one of {list(SCHEDULES)}")
+    return SCHEDULES[name](eta, decay, total_steps)
 
 
 class Optimizer:
@@ -459,11 +532,12 @@ class Optimizer:
 
     ``learning_rate`` is a number or a schedule ``t -> eta_t`` (``Constant``,
     ``InverseTimeDecay``, ``CosineDecay`` or any callable); ``t`` counts the
-    updates made so far. State is kept per parameter, in the order given.
+    updates made so far. State is kept per parameter, in the order given, and
+    carries over from one ``update`` (and one ``NeuralNetwork.fit``) to the next.
     """
 
     def __init__(self, learning_rate=0.01):
-        self.schedule = _as_schedule(learning_rate)
+        self.schedule = learning_rate if callable(learning_rate) else Constant(learning_rate)
         self.t = 0
         self.state: list[dict[str, np.ndarray]] = []
 
@@ -476,16 +550,8 @@ class Optimizer:
         for p, g, s in zip(params, grads, self.state):
             self._step(p, g, s, eta)
 
-    def reset(self) -> None:
-        """Forget the step count and all per-parameter state."""
-        self.t = 0
-        self.state = []
-
     def _new_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
-        return {}
-
-    def _step(self, p, g, s, eta) -> None:
-        raise NotImplementedError
+        return {"step": np.empty_like(p)}  # scratch: no new array per step
 
     def __repr__(self):
         return f"{type(self).__name__}(learning_rate={self.schedule!r})"
@@ -499,9 +565,6 @@ class SGD(Optimizer):
 
     def _step(self, p, g, s, eta):
         p -= np.multiply(g, eta, out=s["step"])  # theta <- theta - eta g
-
-    def _new_state(self, p):
-        return {"step": np.empty_like(p)}  # scratch: no new array per step
 
 
 class Momentum(Optimizer):
@@ -605,7 +668,7 @@ class Adam(Optimizer):
         p -= step                                     # theta <- theta - eta m_hat / (sqrt(v_hat) + eps)
 
 
-OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
+OPTIMIZERS: dict[str, type[Optimizer]] = {
     "gd": SGD, "sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad,
     "rmsprop": RMSprop, "adam": Adam,
 }
@@ -616,30 +679,37 @@ def resolve_optimizer(spec: str | Optimizer, learning_rate=0.01) -> Optimizer:
     if isinstance(spec, Optimizer):
         return spec
     if isinstance(spec, str) and spec in OPTIMIZERS:
-        if not callable(learning_rate):
-            _positive(learning_rate, "learning_rate")
         return OPTIMIZERS[spec](learning_rate)
     raise ValueError(f"unknown optimizer {spec!r}; choose one of {sorted(OPTIMIZERS)}")
 
-
-def _positive(value, argument: str):
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not np.isfinite(value) or value <= 0):
-        raise ValueError(f"{argument} must be a positive number, got {value!r}")
-    return value
-
-
 # ============================================================================
-# 5. Network: pure functions
+# 6. Network: pure functions over one flat parameter vector
 # ============================================================================
-
-Params = list  # [(W_1, b_1), ..., (W_L, b_L)], W_l of shape (n_{l-1}, n_l), b_l of shape (n_l,)
 
 INITS = ("normal", "xavier", "he")
 
 
-def init_params(layer_sizes: Sequence[int], init: str, rng: np.random.Generator,
-                dtype=np.float64) -> tuple[np.ndarray, Params]:
+def n_parameters(layer_sizes: Sequence[int]) -> int:
+    """Number of weights and biases: sum_l (n_{l-1} + 1) n_l."""
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
+
+
+def param_views(theta: np.ndarray, layer_sizes: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Split a flat parameter vector into per-layer views [(W_1, b_1), ..., (W_L, b_L)] (no copy).
+
+    W_l has shape (n_{l-1}, n_l) and b_l shape (n_l,); theta holds W_1, b_1, W_2, ... in order.
+    """
+    params, start = [], 0
+    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        W = theta[start:start + n_in * n_out].reshape(n_in, n_out)
+        start += n_in * n_out
+        b = theta[start:start + n_out]
+        start += n_out
+        params.append((W, b))
+    return params
+
+
+def init_params(layer_sizes: Sequence[int], init: str, rng: np.random.Generator, dtype=np.float64):
     """Draw initial weights and biases, stored in one flat vector.
 
     Parameters
@@ -656,7 +726,7 @@ def init_params(layer_sizes: Sequence[int], init: str, rng: np.random.Generator,
     theta : ndarray of shape (n_parameters,)
         All parameters, layer by layer, W then b.
     params : list of (W, b)
-        Views into ``theta``: changing one changes the other.
+        Views into ``theta`` (``param_views``): changing one changes the other.
     """
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; choose one of {list(INITS)}")
@@ -677,30 +747,13 @@ def init_params(layer_sizes: Sequence[int], init: str, rng: np.random.Generator,
     return theta, params
 
 
-def n_parameters(layer_sizes: Sequence[int]) -> int:
-    """Number of weights and biases: sum_l (n_{l-1} + 1) n_l."""
-    return sum((n_in + 1) * n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
-
-
-def param_views(theta: np.ndarray, layer_sizes: Sequence[int]) -> Params:
-    """Split a flat parameter vector into per-layer (W, b) views (no copy)."""
-    params, start = [], 0
-    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
-        W = theta[start:start + n_in * n_out].reshape(n_in, n_out)
-        start += n_in * n_out
-        b = theta[start:start + n_out]
-        start += n_out
-        params.append((W, b))
-    return params
-
-
-def feed_forward(params: Params, X: np.ndarray, activations: Sequence[Activation],
+def feed_forward(params, X: np.ndarray, activations: Sequence[Activation],
                  keep: bool = True, dropout_masks: Sequence[np.ndarray | None] | None = None):
     """The forward pass z^l = a^{l-1} W^l + b^l, a^l = f_l(z^l), with a^0 = X.
 
     Parameters
     ----------
-    params : list of (W, b)
+    params : list of (W, b), W of shape (n_{l-1}, n_l), b of shape (n_l,)
     X : ndarray of shape (n_samples, n_features)
     activations : one ``Activation`` per layer
     keep : bool
@@ -728,17 +781,31 @@ def feed_forward(params: Params, X: np.ndarray, activations: Sequence[Activation
     return (zs, acts) if keep else a
 
 
-def backpropagate(params: Params, zs: list, acts: list, y: np.ndarray,
-                  activations: Sequence[Activation], cost: Cost, penalty: Penalty,
-                  lam: float, grads: Params | None = None,
-                  dropout_masks: Sequence[np.ndarray | None] | None = None) -> Params:
+def backpropagate(params, zs: list, acts: list, y: np.ndarray, activations: Sequence[Activation],
+                  cost: Task, penalty: Penalty | None, lam: float, grads=None,
+                  dropout_masks: Sequence[np.ndarray | None] | None = None):
     """Backpropagation in matrix form over the whole batch.
 
-    delta^L = dC/dz^L (from the cost);  delta^l = (delta^{l+1} W^{l+1 T}) * f_l'(z^l)
-    dC/dW^l = a^{l-1 T} delta^l (+ penalty gradient);  dC/db^l = sum over samples of delta^l
+    delta^L = dC/dz^L (from the task: (a - y) * scale for its matched output)
+    delta^l = (delta^{l+1} W^{l+1 T}) * f_l'(z^l)
+    dC/dW^l = a^{l-1 T} delta^l (+ penalty gradient);   dC/db^l = sum over samples of delta^l
 
-    ``grads`` (a list of (dW, db) arrays, e.g. views of one flat vector) is written in
-    place when given, else new arrays are returned. The penalty uses n = len(y).
+    Parameters
+    ----------
+    params : list of (W, b), W of shape (n_{l-1}, n_l), b of shape (n_l,)
+    zs, acts : the lists returned by ``feed_forward(..., keep=True)`` with the same masks;
+        acts[0] of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples, n_outputs)
+    activations : one ``Activation`` per layer
+    cost : Task
+    penalty : Penalty or None; lam : its lambda (the penalty uses n = n_samples)
+    grads : list of (dW, db) shaped as ``params`` (e.g. views of one flat vector), written
+        in place; None makes new arrays
+    dropout_masks : the masks used in the forward pass, or None
+
+    Returns
+    -------
+    grads : list of (dW, db), dW of shape (n_{l-1}, n_l), db of shape (n_l,)
     """
     if grads is None:
         grads = [(np.empty_like(W), np.empty_like(b)) for W, b in params]
@@ -748,7 +815,8 @@ def backpropagate(params: Params, zs: list, acts: list, y: np.ndarray,
         (W, _), (dW, db) = params[l], grads[l]
         np.matmul(acts[l].T, delta, out=dW)
         np.add.reduce(delta, axis=0, out=db)  # sum over the samples
-        penalty.add_gradient(dW, W, lam, n)
+        if penalty is not None:
+            penalty.add_gradient(dW, W, lam, n)
         if l > 0:
             grad_a = delta @ W.T
             f, a = activations[l - 1], acts[l]
@@ -759,16 +827,17 @@ def backpropagate(params: Params, zs: list, acts: list, y: np.ndarray,
     return grads
 
 
-def total_cost(params: Params, X: np.ndarray, y: np.ndarray, activations: Sequence[Activation],
-               cost: Cost, penalty: Penalty = NoPenalty(), lam: float = 0.0) -> float:
+def total_cost(params, X: np.ndarray, y: np.ndarray, activations: Sequence[Activation],
+               cost: Task, penalty: Penalty | None = None, lam: float = 0.0) -> float:
     """C(W, b) = cost(a^L, y) + penalty(W), with n = len(X) in the penalty."""
-    a = feed_forward(params, X, activations, keep=False)
-    return cost.fn(a, y) + penalty.fn([W for W, _ in params], lam, X.shape[0])
+    c = cost.fn(feed_forward(params, X, activations, keep=False), y)
+    if penalty is not None:
+        c += penalty.fn([W for W, _ in params], lam, X.shape[0])
+    return c
 
 
-def cost_gradients(params: Params, X: np.ndarray, y: np.ndarray,
-                   activations: Sequence[str | Activation], cost: str | Cost = "mse",
-                   regularization: str | None = None, lam: float = 0.0) -> Params:
+def cost_gradients(params, X: np.ndarray, y: np.ndarray, activations: Sequence[str | Activation],
+                   cost: str | Task = "mse", regularization: str | None = None, lam: float = 0.0):
     """Gradients of the total cost with respect to every (W, b), by backpropagation.
 
     Parameters
@@ -777,23 +846,22 @@ def cost_gradients(params: Params, X: np.ndarray, y: np.ndarray,
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples, n_outputs)
     activations : one name or ``Activation`` per layer (hidden layers, then output)
-    cost : name or ``Cost``
+    cost : name or ``Task``
     regularization : None, "l1" or "l2"; lam : its strength lambda
 
     Returns
     -------
     list of (dW, db), same shapes as ``params``
     """
-    acts_f = [resolve_activation(a) for a in activations]
-    if len(acts_f) != len(params):
-        raise ValueError(f"activations has {len(acts_f)} entries for {len(params)} layers")
+    acts_f = _layer_activations(activations, None, len(params))
+    task = resolve_cost(cost)
+    task.check_output(acts_f[-1])
     zs, acts = feed_forward(params, X, acts_f)
-    return backpropagate(params, zs, acts, y, acts_f, resolve_cost(cost),
-                         resolve_penalty(regularization), lam)
+    return backpropagate(params, zs, acts, y, acts_f, task, resolve_penalty(regularization), lam)
 
 
 # ============================================================================
-# 5b. Network: the training loop
+# 6b. Network: the training loop
 # ============================================================================
 
 
@@ -806,6 +874,7 @@ class TrainingDivergedError(FloatingPointError):
         self.epoch, self.value = epoch, value
 
 
+_EVAL_ROWS = 4096  # forward passes outside training run over at most this many rows at a time
 _SERIAL_BLAS_MAX_ROWS = 1024  # mini-batches up to this many rows use one BLAS thread
 _BLAS_CONTROLLER = None  # a threadpoolctl.ThreadpoolController, made on first use
 
@@ -842,7 +911,6 @@ class History:
     def as_dict(self) -> dict[str, np.ndarray]:
         return {k: np.asarray(v) for k, v in self.__dict__.items() if v}
 
-
 class NeuralNetwork:
     """A fully connected feed-forward network trained by mini-batch gradient descent.
 
@@ -854,7 +922,8 @@ class NeuralNetwork:
         One per layer after the input (hidden layers then output); a single name
         is used for every hidden layer, with ``output_activation`` for the last.
     output_activation : str or Activation, used when ``activations`` is a single name
-    cost : {"mse", "cross_entropy", "binary_cross_entropy"} or Cost
+    cost : {"mse", "cross_entropy", "binary_cross_entropy"} or Task
+        The task (see the module docstring); it must pair with the output activation.
     optimizer : {"gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"} or Optimizer
     learning_rate : float or schedule, passed to a named optimizer
     regularization : None, "l1" or "l2";  lam : float, its lambda
@@ -867,6 +936,10 @@ class NeuralNetwork:
 
     Dropout is inverted: kept units are scaled by 1 / (1 - rate) while training, so
     prediction uses the weights as they are.
+
+    ``theta`` is the flat vector of all parameters and ``params`` its per-layer (W, b)
+    views; assigning ``net.theta = array`` copies into that vector, and copies of the
+    network (pickle, joblib, ``copy.deepcopy``) rebuild the views on their own vector.
     """
 
     def __init__(self, layer_sizes, activations="sigmoid", output_activation="linear",
@@ -876,138 +949,204 @@ class NeuralNetwork:
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         self.activations = _layer_activations(activations, output_activation, len(self.layer_sizes) - 1)
         self.cost = resolve_cost(cost)
-        _check_pairing(self.cost, self.activations[-1])
+        self.cost.check_output(self.activations[-1])
         self.optimizer = resolve_optimizer(optimizer, learning_rate)
         self.penalty = resolve_penalty(regularization)
-        if not (isinstance(lam, numbers.Real) and lam >= 0 and np.isfinite(lam)):
-            raise ValueError(f"lam must be a non-negative number, got {lam!r}")
-        self.lam = float(lam)
-        for name, rate in (("dropout", dropout), ("input_dropout", input_dropout)):
-            if not (isinstance(rate, numbers.Real) and 0.0 <= rate < 1.0):
-                raise ValueError(f"{name} must lie in [0, 1), got {rate!r}")
-        self.dropout, self.input_dropout = float(dropout), float(input_dropout)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        self.theta, self.params = init_params(self.layer_sizes, init, self.rng, self.dtype)
+        self.lam = _non_negative(lam, "lam")
+        self.dropout, self.input_dropout = _rate(dropout, "dropout"), _rate(input_dropout, "input_dropout")
+        self.dtype = _float_dtype(dtype)
+        self.rng = _generator(seed)
+        self._theta = init_params(self.layer_sizes, init, self.rng, self.dtype)[0]
+        self._make_views()
         self.history = History()
         self.best_epoch = None
 
+    # -- parameters and copies ------------------------------------------------
+    def _make_views(self) -> None:
+        """Per-layer views of theta, and the flat gradient buffer with its views."""
+        self.params = param_views(self._theta, self.layer_sizes)
+        self._grad_flat = np.empty_like(self._theta)
+        self._grads = param_views(self._grad_flat, self.layer_sizes)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """All parameters, shape (n_parameters,); ``params`` are views of it."""
+        return self._theta
+
+    @theta.setter
+    def theta(self, value) -> None:
+        value = np.asarray(value)
+        if value.shape != self._theta.shape or value.dtype != self._theta.dtype:
+            raise ValueError(f"theta must have shape {self._theta.shape} and dtype {self._theta.dtype}, "
+                             f"got shape {value.shape} and dtype {value.dtype}")
+        self._theta[...] = value
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for view in ("params", "_grad_flat", "_grads"):
+            del state[view]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._make_views()
+
     # -- prediction ---------------------------------------------------------
+    def _output(self, X: np.ndarray) -> np.ndarray:
+        """a^L for checked X, at most ``_EVAL_ROWS`` rows per forward pass."""
+        chunks = [feed_forward(self.params, X[i:i + _EVAL_ROWS], self.activations, keep=False)
+                  for i in range(0, max(X.shape[0], 1), _EVAL_ROWS)]
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
     def forward(self, X: np.ndarray) -> np.ndarray:
-        """Output a^L for X of shape (n_samples, n_features), in batches of 4096 rows."""
-        X = self._check_X(X)
-        if X.shape[0] <= 4096:
-            return feed_forward(self.params, X, self.activations, keep=False)
-        return np.concatenate([feed_forward(self.params, X[i:i + 4096], self.activations, keep=False)
-                               for i in range(0, X.shape[0], 4096)])
+        """Output a^L of shape (n_samples, n_outputs) for X of shape (n_samples, n_features)."""
+        return self._output(self._check_X(X))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Regression output, or class index (argmax / threshold 0.5) for classifiers."""
-        a = self.forward(X)
-        if isinstance(self.cost, CrossEntropy):
-            return a.argmax(axis=1)
-        if isinstance(self.cost, BinaryCrossEntropy):
-            return (a[:, 0] > 0.5).astype(int)
-        return a
+        """Predictions for X by the task's rule.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray
+            Regression: a^L of shape (n_samples,) for one output, else (n_samples, n_outputs).
+            Classification: class indices of shape (n_samples,) (argmax, or a^L > 0.5 for binary).
+        """
+        return self.cost.predict(self.forward(X))
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities a^L of shape (n_samples, n_outputs) (classifiers only)."""
+        self._require_classifier("predict_proba")
+        return self.forward(X)
 
     def cost_value(self, X: np.ndarray, y: np.ndarray, with_penalty: bool = False) -> float:
         """Data cost on (X, y), optionally plus the weight penalty with n = len(X)."""
         X, y = self._check_Xy(X, y)
-        c = self.cost.fn(self.forward(X), y)
-        if with_penalty:
+        c = self.cost.fn(self._output(X), y)
+        if with_penalty and self.penalty is not None:
             c += self.penalty.fn([W for W, _ in self.params], self.lam, X.shape[0])
         return c
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
         """Fraction of rows whose predicted class matches y (one-hot, or a 0/1 column)."""
+        self._require_classifier("accuracy")
         X, y = self._check_Xy(X, y)
-        return _accuracy(self.cost, self.forward(X), y)
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities a^L of shape (n_samples, n_outputs) (classifiers only)."""
-        if not self._is_classifier():
-            raise ValueError(f"predict_proba needs a classification cost, not {self.cost.name!r}")
-        return self.forward(X)
+        return self.cost.accuracy(self._output(X), y)
 
     def score(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Accuracy for classifiers; for regression the coefficient of determination R^2."""
-        X, y = self._check_Xy(X, y)
-        if self._is_classifier():
-            return self.accuracy(X, y)
-        residual = y - self.forward(X)
-        return float(1.0 - np.sum(residual ** 2) / np.sum((y - y.mean(axis=0)) ** 2))
+        """Accuracy for classifiers; for regression scikit-learn's R^2.
 
-    # -- training -------------------------------------------------------------
-    def fit(self, X, y, epochs: int = 100, batch_size: int | None = None,
-            validation_data=None, keep_best: bool = False, exact_train_cost: bool = False,
-            callback=None) -> "NeuralNetwork":
-        """Train for ``epochs`` passes over (X, y).
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets (one-hot or a 0/1 column for classifiers).
 
-        Each epoch reshuffles the rows and visits every sample exactly once in
-        batches of ``batch_size`` (the last partial batch is kept); ``batch_size=None``
-        (or >= n) is full-batch gradient descent.
-
-        ``history.train_cost`` is the mean of the mini-batch costs seen during the
-        epoch (as scikit-learn's ``loss_curve_``), or with ``exact_train_cost=True``
-        the cost of the whole training set after the epoch. With
-        ``validation_data=(X_val, y_val)`` the validation cost (and accuracy for
-        classifiers) is recorded after every epoch; ``keep_best=True`` then restores
-        the weights of the epoch with the lowest validation cost (``best_epoch``).
-        ``callback(epoch, network)`` is called after each epoch.
-
-        Raises ``TrainingDivergedError`` when the cost becomes non-finite; the history
-        up to that epoch is kept.
+        Returns
+        -------
+        float
+            Classifiers: the fraction of rows classified correctly. Regression:
+            ``sklearn.metrics.r2_score(y, a^L)``, R^2 = 1 - sum (y - a)^2 / sum (y - mean y)^2
+            per output, averaged uniformly over the outputs.
         """
         X, y = self._check_Xy(X, y)
-        epochs = int(_positive_int(epochs, "epochs"))
-        n = X.shape[0]
-        batch = n if batch_size is None else min(int(_positive_int(batch_size, "batch_size")), n)
+        a = self._output(X)
+        return self.cost.accuracy(a, y) if self.cost.classifier else float(r2_score(y, a))
+
+    def _require_classifier(self, what: str) -> None:
+        if not self.cost.classifier:
+            raise ValueError(f"{what} needs a classification cost, not {self.cost.name!r}")
+
+    # -- training -------------------------------------------------------------
+    def fit(self, X, y, epochs: int = 100, batch_size: int | None = None, validation_data=None,
+            keep_best: bool = False, exact_train_cost: bool = False, callback=None) -> "NeuralNetwork":
+        """Train for ``epochs`` passes over (X, y), continuing from the current state.
+
+        A second call continues (warm start): from the current weights, the optimizer's
+        state and step count (so a schedule goes on where it stopped), the network's random
+        generator, and appends to ``history``. Build a new network to start afresh.
+
+        Each epoch reshuffles the rows and visits every sample exactly once in batches
+        of ``batch_size`` (the last partial batch is kept); ``batch_size=None`` (or >= n)
+        is full-batch gradient descent, without shuffling.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets: real values (mse), one-hot rows (cross_entropy) or 0/1 (binary).
+        epochs : int
+        batch_size : int or None
+        validation_data : pair (X_val, y_val) shaped like (X, y), optional
+            Its cost (and accuracy for classifiers) is recorded after every epoch.
+        keep_best : bool
+            With ``validation_data``: restore the weights of the epoch with the lowest
+            validation cost at the end (that epoch is ``best_epoch``).
+        exact_train_cost : bool
+            ``history.train_cost`` is by default the mean of the mini-batch costs seen during
+            the epoch (as scikit-learn's ``loss_curve_``); True records the cost of the whole
+            training set after the epoch (and the training accuracy for classifiers).
+        callback : callable ``callback(epoch, network)``, called after each epoch
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        TrainingDivergedError
+            When the cost becomes non-finite; the history up to that epoch is kept.
+        """
+        X, y = self._check_Xy(X, y)
+        epochs = _positive_int(epochs, "epochs")
+        batch = X.shape[0] if batch_size is None else min(_positive_int(batch_size, "batch_size"), X.shape[0])
         val = None if validation_data is None else self._check_Xy(*validation_data)
-        best = (np.inf, None)
+        best_cost, best_theta = np.inf, None
         for epoch in range(1, epochs + 1):
             with np.errstate(over="ignore", invalid="ignore"):  # _record checks divergence
                 running = self._train_epoch(X, y, batch)
                 self._record(epoch, X, y, val, running, exact_train_cost)
-            if val is not None and keep_best and self.history.val_cost[-1] < best[0]:
-                best = (self.history.val_cost[-1], self.theta.copy())
+            if keep_best and val is not None and self.history.val_cost[-1] < best_cost:
+                best_cost, best_theta = self.history.val_cost[-1], self._theta.copy()
                 self.best_epoch = epoch
             if callback is not None:
                 callback(epoch, self)
-        if keep_best and best[1] is not None:
-            self.theta[...] = best[1]
+        if best_theta is not None:
+            self._theta[...] = best_theta
         return self
 
     def _train_epoch(self, X, y, batch) -> float:
         """One pass over the data in shuffled mini-batches; returns the mean batch cost.
 
         Only the shuffled row order is new each epoch; each batch gathers its rows
-        ``X[idx]``, and the gradients go to one flat buffer kept between epochs.
+        ``X[idx]``, and the gradients go to the flat buffer made in ``__init__``.
         """
         n = X.shape[0]
         order = self.rng.permutation(n) if batch < n else None
-        if getattr(self, "_grad_flat", None) is None:
-            self._grad_flat = np.empty_like(self.theta)
-            self._grads = param_views(self._grad_flat, self.layer_sizes)
-        grad_flat, grads = self._grad_flat, self._grads
         total = 0.0
         with _one_blas_thread(batch, self.layer_sizes):
             for start in range(0, n, batch):
                 if order is None:
-                    Xb, yb = X, y
+                    total += self._train_step(X, y)
                 else:
                     idx = order[start:start + batch]
-                    Xb, yb = X[idx], y[idx]
-                if self.input_dropout:
-                    Xb = Xb * self._mask(Xb.shape, self.input_dropout)  # a^0 = X * mask
-                masks = self._dropout_masks(Xb.shape[0])
-                zs, acts = feed_forward(self.params, Xb, self.activations, dropout_masks=masks)
-                total += self.cost.fn(acts[-1], yb) * Xb.shape[0]
-                backpropagate(self.params, zs, acts, yb, self.activations, self.cost,
-                              self.penalty, self.lam, grads, dropout_masks=masks)
-                self.optimizer.update([self.theta], [grad_flat])
+                    total += self._train_step(X[idx], y[idx])
         return total / n
+
+    def _train_step(self, Xb, yb) -> float:
+        """One gradient step on a batch; returns the batch's summed data cost."""
+        if self.input_dropout:
+            Xb = Xb * self._mask(Xb.shape, self.input_dropout)  # a^0 = X * mask
+        masks = self._dropout_masks(Xb.shape[0])
+        zs, acts = feed_forward(self.params, Xb, self.activations, dropout_masks=masks)
+        cost = self.cost.fn(acts[-1], yb) * Xb.shape[0]
+        backpropagate(self.params, zs, acts, yb, self.activations, self.cost,
+                      self.penalty, self.lam, self._grads, dropout_masks=masks)
+        self.optimizer.update([self._theta], [self._grad_flat])
+        return cost
 
     def _dropout_masks(self, n_rows):
         """One inverted-dropout mask per hidden layer, or None without dropout."""
@@ -1023,7 +1162,7 @@ class NeuralNetwork:
     def _record(self, epoch, X, y, val, running, exact):
         h = self.history
         train_cost, train_acc = self._evaluate(X, y) if exact else (running, None)
-        if not np.isfinite(train_cost) or not np.all(np.isfinite(self.theta)):
+        if not np.isfinite(train_cost) or not np.all(np.isfinite(self._theta)):
             raise TrainingDivergedError(epoch, train_cost)
         h.train_cost.append(train_cost)
         if train_acc is not None:
@@ -1036,11 +1175,8 @@ class NeuralNetwork:
 
     def _evaluate(self, X, y) -> tuple[float, float | None]:
         """Data cost and (for classifiers) accuracy of checked arrays, one forward pass."""
-        a = self.forward(X)
-        return self.cost.fn(a, y), (_accuracy(self.cost, a, y) if self._is_classifier() else None)
-
-    def _is_classifier(self) -> bool:
-        return isinstance(self.cost, (CrossEntropy, BinaryCrossEntropy))
+        a = self._output(X)
+        return self.cost.fn(a, y), (self.cost.accuracy(a, y) if self.cost.classifier else None)
 
     # -- input checks -------------------------------------------------------
     def _check_X(self, X) -> np.ndarray:
@@ -1070,104 +1206,65 @@ class NeuralNetwork:
 
     # -- persistence --------------------------------------------------------
     def save(self, path) -> None:
-        """Write layer sizes, activations, cost and parameters to a .npz file."""
-        acts = [repr(a) for a in self.activations]
-        np.savez(path, theta=self.theta, layer_sizes=np.asarray(self.layer_sizes),
-                 activations=np.asarray(acts), cost=np.asarray(self.cost.name))
+        """Write layer sizes, activations (name and arguments), cost and parameters to a .npz file."""
+        np.savez(path, theta=self._theta, layer_sizes=np.asarray(self.layer_sizes),
+                 activations=np.asarray([a.name for a in self.activations]),
+                 activation_args=np.asarray([json.dumps(a.arguments()) for a in self.activations]),
+                 cost=np.asarray(self.cost.name))
 
     @classmethod
     def load(cls, path) -> "NeuralNetwork":
-        """Rebuild a network saved with ``save`` (for prediction; optimizer state is not kept)."""
+        """Rebuild a network saved with ``save`` (for prediction; optimizer state is not kept).
+
+        Files written before activations were saved by name (``"LeakyReLU(alpha=0.05)"``)
+        load too.
+        """
         with np.load(path, allow_pickle=False) as f:
-            acts = [_activation_from_repr(str(s)) for s in f["activations"]]
+            names = [str(s) for s in f["activations"]]
+            if "activation_args" in f.files:
+                acts = [resolve_activation(name, **json.loads(str(args)))
+                        for name, args in zip(names, f["activation_args"])]
+            else:
+                acts = [_activation_from_old_file(name) for name in names]
             net = cls(f["layer_sizes"].tolist(), activations=acts, cost=str(f["cost"]),
                       dtype=f["theta"].dtype, seed=0)
-            net.theta[...] = f["theta"]
+            net.theta = f["theta"]
         return net
 
 
-def _accuracy(cost: Cost, a: np.ndarray, y: np.ndarray) -> float:
-    if isinstance(cost, BinaryCrossEntropy):
-        return float(np.mean((a[:, 0] > 0.5) == (y[:, 0] > 0.5)))
-    return float(np.mean(a.argmax(axis=1) == y.argmax(axis=1)))
+_OLD_ACTIVATION = re.compile(r"(Sigmoid|Tanh|ReLU|Linear|Softmax)\(\)|LeakyReLU\(alpha=([0-9.eE+-]+)\)")
 
 
-def _activation_from_repr(text: str) -> Activation:
-    name = text.split("(")[0]
-    table = {cls.__name__: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Linear, Softmax)}
-    if name not in table:
-        raise ValueError(f"unknown activation {text!r} in saved file")
-    if name == "LeakyReLU":
-        return LeakyReLU(float(text.split("=")[1].rstrip(")")))
-    return table[name]()
-
-
-def _all_finite(a: np.ndarray) -> bool:
-    """True when no entry of the float array ``a`` is NaN or infinite.
-
-    A NaN or an infinity makes the sum of all entries NaN or infinite, so one summing
-    pass settles the common case; only a non-finite sum (which large finite values can
-    also give, by overflow) falls back to the exact test ``isfinite(a).all()``. This is
-    scikit-learn's check too, and takes half the time of the exact test on MNIST.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(a, axis=None)):
-            return True
-    return bool(np.isfinite(a).all())
-
-
-def _positive_int(value, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{argument} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
-    sizes = tuple(layer_sizes)
-    if len(sizes) < 2:
-        raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
-    for s in sizes:
-        _positive_int(s, "layer_sizes entries")
-    return tuple(int(s) for s in sizes)
-
-
-def _layer_activations(activations, output_activation, n_layers) -> list[Activation]:
-    if isinstance(activations, (str, Activation)):
-        hidden = [resolve_activation(activations) for _ in range(n_layers - 1)]
-        return hidden + [resolve_activation(output_activation, "output_activation")]
-    acts = [resolve_activation(a) for a in activations]
-    if len(acts) != n_layers:
-        raise ValueError(f"activations has {len(acts)} entries but the network has {n_layers} layers")
-    return acts
-
-
-def _check_pairing(cost: Cost, output: Activation) -> None:
-    if isinstance(output, Softmax) and not isinstance(cost, CrossEntropy):
-        raise ValueError(f"a softmax output needs cost='cross_entropy', got cost={cost.name!r}")
-    if isinstance(cost, BinaryCrossEntropy) and not isinstance(output, Sigmoid):
-        raise ValueError("cost='binary_cross_entropy' needs a sigmoid output activation")
-
+def _activation_from_old_file(text: str) -> Activation:
+    """An activation from a file saved before names were stored ("Sigmoid()", "LeakyReLU(alpha=0.05)")."""
+    match = _OLD_ACTIVATION.fullmatch(text)
+    if match is None:
+        raise ValueError(f"unknown activation {text!r} in saved file; expected one of {sorted(ACTIVATIONS)}")
+    if match.group(2) is not None:
+        return LeakyReLU(float(match.group(2)))
+    return resolve_activation(match.group(1).lower())
 
 # ============================================================================
-# 6. scikit-learn estimators (a thin shell around NeuralNetwork)
+# 7. scikit-learn estimators (a thin shell around NeuralNetwork)
 # ============================================================================
-
-SCHEDULES = ("constant", "inverse_time", "cosine")
 
 
 class _BaseFFNN(BaseEstimator):
     """Shared hyperparameters and fitting logic of ``FFNNRegressor`` and ``FFNNClassifier``.
 
     Hyperparameters are only stored by ``__init__`` (scikit-learn's convention) and
-    checked in ``fit``. Learned attributes end in ``_``: ``network_``, ``history_``,
-    ``loss_curve_``, ``n_features_in_``, ``n_iter_``.
+    checked in ``fit`` by ``NeuralNetwork`` itself. Learned attributes end in ``_``:
+    ``network_``, ``history_``, ``loss_curve_``, ``n_features_in_``, ``n_iter_``.
+    Every ``fit`` starts from scratch (scikit-learn's contract): new initial weights
+    from ``random_state``, a fresh optimizer; an Optimizer or schedule object given
+    as a hyperparameter is copied for each fit, so no state is shared between fits.
 
     Parameters
     ----------
     hidden_layer_sizes : tuple of int, default (100,)
     activation : {"sigmoid", "tanh", "relu", "leaky_relu"}, default "relu"
-    optimizer : {"gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"}, default "adam"
-    learning_rate : float, default 0.001
+    optimizer : {"gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"} or Optimizer, default "adam"
+    learning_rate : float or schedule (callable t -> eta_t), default 0.001
     lr_schedule : {"constant", "inverse_time", "cosine"}, default "constant"
         ``inverse_time`` uses ``decay``; ``cosine`` anneals to 0 over all updates.
     decay : float, default 0.0
@@ -1178,7 +1275,7 @@ class _BaseFFNN(BaseEstimator):
     dropout : float, default 0.0 (hidden units)
     input_dropout : float, default 0.0 (input features)
     dtype : {"float64", "float32"}, default "float64"
-    random_state : int, numpy Generator or None
+    random_state : int, numpy Generator, numpy RandomState or None
     """
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", optimizer="adam",
@@ -1201,16 +1298,29 @@ class _BaseFFNN(BaseEstimator):
         self.dtype = dtype
         self.random_state = random_state
 
+    def _network(self, n_features: int, n_outputs: int, n_samples: int, task: str) -> NeuralNetwork:
+        """The one translation of the hyperparameters into an untrained ``NeuralNetwork``."""
+        hidden = tuple(self.hidden_layer_sizes) if self.hidden_layer_sizes is not None else ()
+        cost = resolve_cost(task)
+        schedule = self._schedule(n_samples)
+        optimizer = (copy.deepcopy(self.optimizer) if isinstance(self.optimizer, Optimizer)
+                     else resolve_optimizer(self.optimizer, schedule))
+        return NeuralNetwork(
+            (n_features, *hidden, n_outputs), activations=[self.activation] * len(hidden) + [cost.output.name],
+            cost=cost, optimizer=optimizer, regularization=self.regularization, lam=self.lam,
+            init=self.init, dropout=self.dropout, input_dropout=self.input_dropout, dtype=self.dtype,
+            seed=self._seed())
+
     def _schedule(self, n_samples: int):
-        _positive(self.learning_rate, "learning_rate")
-        if self.lr_schedule == "constant":
-            return Constant(self.learning_rate)
-        if self.lr_schedule == "inverse_time":
-            return InverseTimeDecay(self.learning_rate, self.decay)
-        if self.lr_schedule == "cosine":
-            batch = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
-            return CosineDecay(self.learning_rate, self.epochs * math.ceil(n_samples / batch))
-        raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; choose one of {list(SCHEDULES)}")
+        """learning_rate and lr_schedule as a schedule (a schedule object is copied)."""
+        if callable(self.learning_rate):
+            return copy.deepcopy(self.learning_rate)
+        eta = _positive(self.learning_rate, "learning_rate")
+        total_steps = 1
+        if self.lr_schedule == "cosine":  # all updates of the fit
+            batch = n_samples if self.batch_size is None else _positive_int(self.batch_size, "batch_size")
+            total_steps = _positive_int(self.epochs, "epochs") * math.ceil(n_samples / min(batch, n_samples))
+        return make_schedule(self.lr_schedule, eta, self.decay, total_steps)
 
     def _seed(self):
         rs = self.random_state
@@ -1218,30 +1328,38 @@ class _BaseFFNN(BaseEstimator):
             rs = int(rs.randint(np.iinfo(np.int32).max))
         return rs
 
-    def _fit_network(self, X, Y, output_activation, cost):
-        hidden = tuple(self.hidden_layer_sizes) if self.hidden_layer_sizes is not None else ()
-        _positive_int(self.epochs, "epochs")
-        if self.batch_size is not None:
-            _positive_int(self.batch_size, "batch_size")
-        acts = [self.activation] * len(hidden) + [output_activation]
-        self.network_ = NeuralNetwork(
-            (X.shape[1], *hidden, Y.shape[1]), activations=acts, cost=cost,
-            optimizer=resolve_optimizer(self.optimizer, self._schedule(X.shape[0])),
-            regularization=self.regularization, lam=self.lam, init=self.init,
-            dropout=self.dropout, input_dropout=self.input_dropout, dtype=self.dtype,
-            seed=self._seed())
+    def _fit(self, X, Y, task: str, fit_params: dict):
+        self.network_ = self._network(X.shape[1], Y.shape[1], X.shape[0], task)
         try:
-            self.network_.fit(X, Y, epochs=self.epochs, batch_size=self.batch_size)
+            self.network_.fit(X, Y, epochs=self.epochs, batch_size=self.batch_size, **fit_params)
         finally:
             self.history_ = self.network_.history.as_dict()
         self.loss_curve_ = list(self.network_.history.train_cost)
         self.n_iter_ = len(self.loss_curve_)
         return self
 
-    def _forward(self, X):
+    def _output(self, X):
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self.network_.forward(X)
+        X = validate_data(self, X, reset=False, dtype=self.network_.dtype)
+        return self.network_._output(X)
+
+
+_FIT_PARAMS_DOC = """
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : {y}
+        **fit_params
+            Passed to ``NeuralNetwork.fit``: ``validation_data=(X_val, y_val)`` ({val}),
+            ``keep_best``, ``exact_train_cost`` and ``callback(epoch, network)``.
+
+        Returns
+        -------
+        self
+
+        Every call starts from scratch (new weights from ``random_state``, a fresh
+        optimizer), as scikit-learn's ``fit`` does; ``network_`` is the trained network.
+"""
 
 
 class FFNNRegressor(RegressorMixin, _BaseFFNN):
@@ -1250,18 +1368,18 @@ class FFNNRegressor(RegressorMixin, _BaseFFNN):
     See ``_BaseFFNN`` for the parameters. ``y`` may be 1-D or (n_samples, n_outputs).
     """
 
-    def fit(self, X, y):
-        """Train on X of shape (n_samples, n_features) and y of shape (n_samples,) or (n_samples, n_outputs)."""
+    def fit(self, X, y, **fit_params):
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
                              dtype=[np.float64, np.float32])
-        self._y_1d = y.ndim == 1
-        Y = y.reshape(-1, 1) if self._y_1d else y
-        return self._fit_network(X, Y, "linear", "mse")
+        return self._fit(X, y.reshape(len(y), -1), "mse", fit_params)
+
+    fit.__doc__ = "Train on (X, y)." + _FIT_PARAMS_DOC.format(
+        y="array-like of shape (n_samples,) or (n_samples, n_outputs)", val="y_val shaped as y")
 
     def predict(self, X):
-        """Predictions of shape (n_samples,) (or (n_samples, n_outputs) for 2-D y)."""
-        out = self._forward(X)
-        return out[:, 0].copy() if self._y_1d else out
+        """Predictions of shape (n_samples,) for one output, else (n_samples, n_outputs)."""
+        out = self._output(X)
+        return self.network_.cost.predict(out)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1277,32 +1395,90 @@ class FFNNClassifier(ClassifierMixin, _BaseFFNN):
     See ``_BaseFFNN`` for the parameters.
     """
 
-    def fit(self, X, y):
-        """Train on X of shape (n_samples, n_features) and labels y of shape (n_samples,)."""
+    def fit(self, X, y, **fit_params):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"y needs samples of at least 2 classes; got 1 class ({self.classes_[0]})")
-        Y = np.eye(len(self.classes_), dtype=X.dtype)[y_idx]
-        return self._fit_network(X, Y, "softmax", "cross_entropy")
+        if fit_params.get("validation_data") is not None:
+            X_val, y_val = fit_params["validation_data"]
+            fit_params = {**fit_params, "validation_data": (X_val, self._one_hot(y_val, X.dtype))}
+        return self._fit(X, one_hot(y_idx, len(self.classes_), X.dtype), "cross_entropy", fit_params)
+
+    fit.__doc__ = "Train on X and labels y." + _FIT_PARAMS_DOC.format(
+        y="array-like of shape (n_samples,), labels", val="labels y_val of classes seen in y")
+
+    def _one_hot(self, labels, dtype) -> np.ndarray:
+        """One-hot rows for labels from ``classes_``, ordered as ``classes_``."""
+        labels = column_or_1d(labels)
+        idx = np.searchsorted(self.classes_, labels).clip(0, len(self.classes_) - 1)
+        unseen = self.classes_[idx] != labels
+        if np.any(unseen):
+            raise ValueError(f"validation_data has labels not seen in y: {np.unique(labels[unseen])}")
+        return one_hot(idx, len(self.classes_), dtype)
 
     def predict_proba(self, X):
         """Class probabilities of shape (n_samples, n_classes), columns ordered as ``classes_``."""
-        return self._forward(X)
+        return self._output(X)
 
     def predict(self, X):
         """Predicted labels of shape (n_samples,)."""
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
+        proba = self._output(X)
+        return self.classes_[self.network_.cost.predict(proba)]
 
 
 # ============================================================================
-# 7. Data: Runge's function and MNIST
+# 8. Data: helpers, Runge's function and MNIST
 # ============================================================================
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def one_hot(labels, n_classes: int | None = None, dtype=np.float64) -> np.ndarray:
+    """Rows of the identity: ``one_hot(labels)[i, k] = 1`` where ``labels[i] == k``, else 0.
+
+    Parameters
+    ----------
+    labels : array-like of int, shape (n_samples,), entries in [0, n_classes)
+    n_classes : int, default ``max(labels) + 1``
+    dtype : numpy dtype of the result
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be a 1-D array of integer class indices, got dtype "
+                         f"{labels.dtype} and shape {labels.shape}")
+    n_classes = int(labels.max(initial=-1)) + 1 if n_classes is None else _positive_int(n_classes, "n_classes")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must lie in [0, {n_classes}), got values from {labels.min()} to {labels.max()}")
+    return np.eye(n_classes, dtype=dtype)[labels]
+
+
+def standardize(x, reference=None) -> np.ndarray:
+    """The column (x - mean) / std, shape (n, 1), with mean and std of ``reference`` (default x).
+
+    ``x`` (and ``reference``) hold one feature: shape (n,) or (n, 1).
+    """
+    x = _one_feature(x, "x")
+    ref = x if reference is None else _one_feature(reference, "reference")
+    sd = ref.std()
+    if not sd > 0:
+        raise ValueError("reference must have a positive standard deviation to standardize by")
+    return ((x - ref.mean()) / sd)[:, None]
+
+
+def _one_feature(x, argument: str) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1:
+        raise ValueError(f"{argument} must have shape (n,) or (n, 1), got {x.shape}")
+    return x
 
 
 def runge(x: np.ndarray) -> np.ndarray:
@@ -1322,7 +1498,7 @@ def make_runge_data(n: int, noise: float = 0.0, seed=None) -> tuple[np.ndarray, 
     n = _positive_int(n, "n")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = _generator(seed)
     x = rng.uniform(-1.0, 1.0, n)
     y = runge(x) + (noise * rng.standard_normal(n) if noise > 0 else 0.0)
     return x, y
