@@ -1,32 +1,29 @@
 """A feed-forward neural network written from scratch in NumPy.
 
-One module, read top to bottom; each section holds the equations of the report that it codes:
+One module, read top to bottom; each section holds the report's equations for its part:
 
-1. Guards        -- every argument is checked once, where it enters, by these helpers.
-2. Activations   -- f(z) beside how a gradient flows back through it; one registry by name.
-3. Costs/tasks   -- MSE, cross-entropy, binary cross-entropy: each cost is a task that owns
-                    its matched output activation, output delta, predict rule and accuracy.
-4. Penalties     -- L1 and L2 on the weights, exactly as the report writes them.
-5. Optimizers    -- GD/SGD, momentum, AdaGrad, RMSprop, Adam; learning-rate schedules beside them.
-6. Network       -- initialisation, the forward pass, backpropagation (pure functions over one
-                    flat parameter vector) and the ``NeuralNetwork`` training loop around them.
-7. Estimators    -- ``FFNNRegressor`` and ``FFNNClassifier``: one function translates their
-                    hyperparameters into a ``NeuralNetwork``.
-8. Data          -- ``one_hot``, ``standardize``, Runge's function and MNIST.
+1. Guards       -- argument checks, each hyperparameter checked once, where it enters.
+2. Activations  -- f(z) beside how a gradient flows back through it; one registry by name.
+3. Costs/tasks  -- MSE, cross-entropy, binary cross-entropy; each cost is a task owning its
+                   matched output activation, output delta, predict rule and accuracy.
+4. Penalties    -- L1 and L2 on the weights, exactly as the report writes them.
+5. Optimizers   -- GD/SGD, momentum, AdaGrad, RMSprop, Adam; learning-rate schedules.
+6. Network      -- initialisation, forward pass, backpropagation (pure functions over one flat
+                   parameter vector) and the ``NeuralNetwork`` training loop around them.
+7. Estimators   -- ``FFNNRegressor``/``FFNNClassifier``; one function builds their network.
+8. Data         -- ``one_hot``, ``standardize``, Runge's function and MNIST.
 
-Conventions: rows are samples, so a layer computes ``Z = A_prev @ W + b`` with
-``W`` of shape ``(n_in, n_out)``. Every cost is a *mean* over samples (not a sum).
-All randomness comes from one ``numpy.random.Generator`` per network, passed explicitly.
+Rows are samples: a layer computes ``Z = A_prev @ W + b``, ``W`` of shape ``(n_in, n_out)``.
+Every cost is a *mean* over samples. All randomness comes from one ``numpy.random.Generator``
+per network. The tasks (output delta delta^L = a - y up to a constant in each case):
 
-Tasks: which output activation goes with which cost (their output deltas simplify exactly):
-
-==============  ====================  ==========================  =====================
-task            output activation     cost                        predict
-==============  ====================  ==========================  =====================
-regression      ``linear``            ``mse``                     a^L; (n,) for 1 output
-multi-class     ``softmax``           ``cross_entropy``           argmax_k a^L_k
-binary          ``sigmoid``           ``binary_cross_entropy``    1[a^L > 0.5]
-==============  ====================  ==========================  =====================
+==============  =================  ==========================  ==========================
+task            output activation  cost                        predict
+==============  =================  ==========================  ==========================
+regression      ``linear``         ``mse``                     a^L, shape (n,) if 1 output
+multi-class     ``softmax``        ``cross_entropy``           argmax_k a^L_k
+binary          ``sigmoid``        ``binary_cross_entropy``    1[a^L > 0.5]
+==============  =================  ==========================  ==========================
 """
 
 from __future__ import annotations
@@ -52,12 +49,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 __all__ = [
     "Activation", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax", "ACTIVATIONS",
     "resolve_activation", "Task", "MSE", "CrossEntropy", "BinaryCrossEntropy", "COSTS", "resolve_cost",
-    "Penalty", "L1", "L2", "PENALTIES", "resolve_penalty",
-    "Constant", "InverseTimeDecay", "CosineDecay", "SCHEDULES", "make_schedule",
-    "Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS", "resolve_optimizer",
-    "init_params", "n_parameters", "param_views", "feed_forward", "backpropagate", "cost_gradients",
-    "total_cost", "NeuralNetwork", "History", "TrainingDivergedError", "FFNNRegressor", "FFNNClassifier",
-    "one_hot", "standardize", "runge", "make_runge_data", "load_runge_csv", "load_mnist", "MNIST",
+    "Penalty", "L1", "L2", "PENALTIES", "resolve_penalty", "Constant", "InverseTimeDecay", "CosineDecay",
+    "SCHEDULES", "make_schedule", "Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS",
+    "resolve_optimizer", "init_params", "n_parameters", "param_views", "feed_forward", "backpropagate",
+    "cost_gradients", "total_cost", "NeuralNetwork", "History", "TrainingDivergedError", "FFNNRegressor",
+    "FFNNClassifier", "one_hot", "standardize", "runge", "make_runge_data", "load_runge_csv", "load_mnist",
+    "MNIST",
 ]
 
 # ============================================================================
@@ -65,33 +62,27 @@ __all__ = [
 # ============================================================================
 
 
-def _positive(value, argument: str):
-    """A finite real number > 0 (not a bool)."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not np.isfinite(value) or value <= 0):
-        raise ValueError(f"{argument} must be a positive number, got {value!r}")
+def _number(value, argument: str, what: str, ok: Callable, kind=numbers.Real):
+    """``value`` if it is a ``kind`` number (not a bool) for which ``ok(value)``, else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, kind) or not ok(value):
+        raise ValueError(f"{argument} must {what}, got {value!r}")
     return value
 
 
+def _positive(value, argument: str):
+    return _number(value, argument, "be a positive number", lambda v: np.isfinite(v) and v > 0)
+
+
 def _positive_int(value, argument: str) -> int:
-    """An integer >= 1 (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{argument} must be a positive integer, got {value!r}")
-    return int(value)
+    return int(_number(value, argument, "be a positive integer", lambda v: v > 0, numbers.Integral))
 
 
 def _non_negative(value, argument: str) -> float:
-    """A finite real number >= 0."""
-    if not (isinstance(value, numbers.Real) and value >= 0 and np.isfinite(value)):
-        raise ValueError(f"{argument} must be a non-negative number, got {value!r}")
-    return float(value)
+    return float(_number(value, argument, "be a non-negative number", lambda v: np.isfinite(v) and v >= 0))
 
 
 def _rate(value, argument: str) -> float:
-    """A probability in [0, 1) (dropout rates)."""
-    if not (isinstance(value, numbers.Real) and 0.0 <= value < 1.0):
-        raise ValueError(f"{argument} must lie in [0, 1), got {value!r}")
-    return float(value)
+    return float(_number(value, argument, "lie in [0, 1)", lambda v: 0.0 <= v < 1.0))
 
 
 def _float_dtype(dtype) -> np.dtype:
@@ -109,18 +100,23 @@ def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
     return tuple(_positive_int(s, "layer_sizes entries") for s in sizes)
 
 
+def _from_table(spec, table: dict, base: type, argument: str, **arguments):
+    """``spec`` itself when it is a ``base`` instance, else ``table[spec](**arguments)``."""
+    if isinstance(spec, base):
+        return spec
+    if isinstance(spec, str) and spec in table:
+        return table[spec](**arguments)
+    raise ValueError(f"unknown {argument} {spec!r}; choose one of {sorted(table)} or pass a {base.__name__}")
+
+
 def _generator(seed) -> np.random.Generator:
     """The one source of randomness: a Generator as given, or one seeded from ``seed``."""
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _all_finite(a: np.ndarray) -> bool:
-    """True when no entry of the float array ``a`` is NaN or infinite.
-
-    A NaN or an infinity makes the sum of all entries NaN or infinite, so one summing
-    pass settles the common case; only a non-finite sum (which large finite values can
-    also give, by overflow) falls back to the exact test ``isfinite(a).all()``. This is
-    scikit-learn's check too, and takes half the time of the exact test on MNIST.
+    """True when no entry of ``a`` is NaN or infinite: one summing pass (scikit-learn's check, half
+    the time of ``isfinite(a).all()`` on MNIST), and the exact test only when the sum is not finite.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.add.reduce(a, axis=None)):
@@ -134,11 +130,10 @@ def _all_finite(a: np.ndarray) -> bool:
 
 
 class Activation:
-    """An activation ``a = f(z)`` applied to a whole batch ``z`` of shape (n_samples, n_units).
+    """An activation ``a = f(z)`` on a batch ``z`` of shape (n_samples, n_units).
 
-    Each subclass defines ``__call__(z)`` and ``backprop(grad_a, z, a)``, which turns
-    dC/da into dC/dz = dC/da * f'(z) (it may overwrite ``grad_a``). ``name`` is its key
-    in ``ACTIVATIONS``; ``arguments()`` its constructor arguments (saved with the network).
+    Subclasses define ``__call__(z)`` and ``backprop(grad_a, z, a)``: dC/dz = dC/da * f'(z) (may
+    overwrite ``grad_a``); ``name`` is the key in ``ACTIVATIONS``, ``arguments()`` what ``save`` keeps.
     """
 
     name = "activation"
@@ -152,10 +147,7 @@ class Activation:
 
 
 class Sigmoid(Activation):
-    """sigma(z) = 1 / (1 + exp(-z)), computed as (1 + tanh(z/2)) / 2: no overflow for any z.
-
-    sigma'(z) = a (1 - a).
-    """
+    """sigma(z) = 1 / (1 + exp(-z)) = (1 + tanh(z/2)) / 2 (no overflow); sigma'(z) = a (1 - a)."""
 
     name = "sigmoid"
 
@@ -206,9 +198,7 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
 
     def __init__(self, alpha: float = 0.01):
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0.0 < alpha < 1.0:
-            raise ValueError(f"LeakyReLU alpha must lie in (0, 1), got {alpha!r}")
-        self.alpha = float(alpha)
+        self.alpha = float(_number(alpha, "LeakyReLU alpha", "lie in (0, 1)", lambda v: 0.0 < v < 1.0))
 
     def __call__(self, z):
         return np.maximum(z, self.alpha * z)  # equals where(z > 0, z, alpha z) for 0 < alpha < 1
@@ -236,8 +226,7 @@ class Linear(Activation):
 class Softmax(Activation):
     """softmax(z)_k = exp(z_k - max_j z_j) / sum_j exp(z_j - max_j z_j), row by row.
 
-    An output activation only, always paired with cross-entropy, whose output delta
-    a - y needs no backprop through softmax's (non-diagonal) Jacobian.
+    Output only, paired with cross-entropy, whose delta a - y needs no backprop through it.
     """
 
     name = "softmax"
@@ -258,12 +247,7 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 
 def resolve_activation(spec: str | Activation, argument: str = "activation", **arguments) -> Activation:
     """Turn a name from ``ACTIVATIONS`` (with its ``arguments``) or an ``Activation`` into an instance."""
-    if isinstance(spec, Activation):
-        return spec
-    if isinstance(spec, str) and spec in ACTIVATIONS:
-        return ACTIVATIONS[spec](**arguments)
-    raise ValueError(f"unknown {argument} {spec!r}; choose one of {sorted(ACTIVATIONS)} "
-                     "or pass an Activation instance")
+    return _from_table(spec, ACTIVATIONS, Activation, argument, **arguments)
 
 
 def _layer_activations(activations, output_activation, n_layers) -> list[Activation]:
@@ -288,12 +272,11 @@ _LOG_CLIP = 1e-15  # probabilities are clipped to [1e-15, 1 - 1e-15] inside log(
 
 
 class Task:
-    """A cost C(a, y), averaged over the n samples of a batch, and the task it defines.
+    """A cost C(a, y), a mean over the n samples, and the task it defines.
 
-    ``fn`` gives the value and ``derivative`` dC/da (including the 1/n). ``output`` is the
-    matched output activation: with it, the output error simplifies to
-    delta^L = dC/dz^L = (a - y) * ``delta_scale``; with any other output the general chain
-    rule runs. ``predict`` turns a^L into predictions and ``accuracy`` compares them.
+    ``fn`` is C and ``derivative`` dC/da. With the matched ``output`` activation the output error
+    simplifies to delta^L = dC/dz^L = (a - y) * ``delta_scale``; any other output runs the general
+    chain rule. ``predict`` turns a^L into predictions; ``accuracy`` compares them with y's.
     """
 
     name = "cost"
@@ -314,20 +297,18 @@ class Task:
         if self.needs_output and type(activation) is not self.output:
             raise ValueError(f"cost={self.name!r} needs a {self.output.name} output activation")
 
+    def delta_scale(self, a: np.ndarray) -> float:
+        return 1.0 / a.shape[0]
+
     def accuracy(self, a: np.ndarray, y: np.ndarray) -> float:
         """Fraction of rows whose predicted class matches the class of y (one-hot, or a 0/1 column)."""
         return float(np.mean(self.predict(a) == self.predict(y)))
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
 
 class MSE(Task):
-    """Regression. C = (1/n) sum_i (y_i - a_i)^2, as in the report.
+    """Regression: C = (1/n) sum_i (y_i - a_i)^2, averaged over the k outputs too (mean over n k).
 
-    For k > 1 outputs the squared errors are averaged over the k outputs too, so C is
-    ``mean((y - a)**2)`` over all n*k entries. With a linear output delta^L = 2 (a - y) / (n k).
-    ``predict`` returns a^L, of shape (n,) for one output (scikit-learn's MLPRegressor rule).
+    With a linear output delta^L = 2 (a - y) / (n k). ``predict``: a^L, shape (n,) for one output.
     """
 
     name = "mse"
@@ -349,10 +330,9 @@ class MSE(Task):
 
 
 class CrossEntropy(Task):
-    """Multi-class. C = -(1/n) sum_i sum_k y_ik log a_ik (a clipped to [1e-15, 1]).
+    """Multi-class: C = -(1/n) sum_i sum_k y_ik log a_ik (a clipped to [1e-15, 1]), y one-hot.
 
-    ``y`` is one-hot of shape (n_samples, n_classes). With a softmax output the output
-    error simplifies to delta^L = (a - y) / n. ``predict`` is the class index argmax_k a_k.
+    With a softmax output delta^L = (a - y) / n. ``predict``: the class index argmax_k a_k.
     """
 
     name = "cross_entropy"
@@ -366,17 +346,14 @@ class CrossEntropy(Task):
     def derivative(self, a, y):
         return -y / (np.clip(a, _LOG_CLIP, None) * a.shape[0])
 
-    def delta_scale(self, a):
-        return 1.0 / a.shape[0]
-
     def predict(self, a):
         return a.argmax(axis=1)
 
 
 class BinaryCrossEntropy(Task):
-    """Binary. C = -(1/n) sum_i [y_i log a_i + (1 - y_i) log(1 - a_i)] for one sigmoid output.
+    """Binary: C = -(1/n) sum_i [y_i log a_i + (1 - y_i) log(1 - a_i)], one sigmoid output.
 
-    With a sigmoid output delta^L = (a - y) / n. ``predict`` is 1 where a > 0.5, else 0.
+    delta^L = (a - y) / n. ``predict``: 1 where a > 0.5, else 0.
     """
 
     name = "binary_cross_entropy"
@@ -386,9 +363,6 @@ class BinaryCrossEntropy(Task):
     def fn(self, a, y):
         p = np.clip(a, _LOG_CLIP, 1.0 - _LOG_CLIP)
         return float(-(np.vdot(y, np.log(p)) + np.vdot(1.0 - y, np.log1p(-p))) / a.shape[0])
-
-    def delta_scale(self, a):
-        return 1.0 / a.shape[0]
 
     def predict(self, a):
         return (a[:, 0] > 0.5).astype(int)
@@ -401,11 +375,7 @@ COSTS: dict[str, type[Task]] = {
 
 def resolve_cost(spec: str | Task) -> Task:
     """Turn a name from ``COSTS`` (or a ``Task``) into an instance."""
-    if isinstance(spec, Task):
-        return spec
-    if isinstance(spec, str) and spec in COSTS:
-        return COSTS[spec]()
-    raise ValueError(f"unknown cost {spec!r}; choose one of {sorted(COSTS)}")
+    return _from_table(spec, COSTS, Task, "cost")
 
 
 # ============================================================================
@@ -414,17 +384,12 @@ def resolve_cost(spec: str | Task) -> Task:
 
 
 class Penalty:
-    """lambda/(2n) sum_l size(W^l), added to the cost; ``None`` stands for no penalty.
-
-    ``n`` is the number of samples the cost is averaged over: the mini-batch size during
-    training, the full set when evaluating.
+    """lambda/(2n) sum_l size(W^l), added to the cost (``None`` is no penalty); n is the number of
+    samples the cost averages over: the mini-batch while training, the whole set when evaluating.
     """
 
     def fn(self, weights: Sequence[np.ndarray], lam: float, n: int) -> float:
         return lam / (2.0 * n) * sum(self.size(w) for w in weights)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 class L1(Penalty):
@@ -454,13 +419,8 @@ PENALTIES: dict[str, type[Penalty]] = {"l1": L1, "l2": L2}
 
 def resolve_penalty(spec: str | None | Penalty) -> Penalty | None:
     """Turn ``"l1"`` or ``"l2"`` (or a ``Penalty``) into an instance; ``None``/``"none"`` give None."""
-    if spec is None or spec == "none":
-        return None
-    if isinstance(spec, Penalty):
-        return spec
-    if isinstance(spec, str) and spec in PENALTIES:
-        return PENALTIES[spec]()
-    raise ValueError(f"unknown regularization {spec!r}; choose None, 'l1' or 'l2'")
+    return None if spec is None or spec == "none" else _from_table(spec, PENALTIES, Penalty, "regularization")
+
 
 # ============================================================================
 # 5. Optimizers and learning-rate schedules
@@ -476,24 +436,16 @@ class Constant:
     def __call__(self, t: int) -> float:
         return self.eta
 
-    def __repr__(self):
-        return f"Constant({self.eta})"
-
 
 class InverseTimeDecay:
     """eta_t = eta / (1 + decay * t), t = number of updates already made."""
 
     def __init__(self, eta: float, decay: float):
         self.eta = _positive(eta, "learning_rate")
-        if decay < 0:
-            raise ValueError(f"decay must be >= 0, got {decay!r}")
-        self.decay = decay
+        self.decay = _non_negative(decay, "decay")
 
     def __call__(self, t: int) -> float:
         return self.eta / (1.0 + self.decay * t)
-
-    def __repr__(self):
-        return f"InverseTimeDecay({self.eta}, decay={self.decay})"
 
 
 class CosineDecay:
@@ -507,9 +459,6 @@ class CosineDecay:
     def __call__(self, t: int) -> float:
         frac = min(t, self.total_steps) / self.total_steps
         return self.eta_min + 0.5 * (self.eta - self.eta_min) * (1.0 + math.cos(math.pi * frac))
-
-    def __repr__(self):
-        return f"CosineDecay({self.eta}, total_steps={self.total_steps}, eta_min={self.eta_min})"
 
 
 #: Schedules by name, each built from (eta, decay, total_steps); used by the estimators.
@@ -530,11 +479,12 @@ def make_schedule(name: str, eta: float, decay: float = 0.0, total_steps: int = 
 class Optimizer:
     """Updates a list of parameter arrays in place from their gradients.
 
-    ``learning_rate`` is a number or a schedule ``t -> eta_t`` (``Constant``,
-    ``InverseTimeDecay``, ``CosineDecay`` or any callable); ``t`` counts the
-    updates made so far. State is kept per parameter, in the order given, and
-    carries over from one ``update`` (and one ``NeuralNetwork.fit``) to the next.
+    ``learning_rate`` is a number or a schedule ``t -> eta_t``, ``t`` the number of updates made.
+    State (the arrays named in ``slots``, from zero; ``step`` and ``denom`` are scratch) is kept per
+    parameter, in the order given, and carries over from one ``update`` (and ``fit``) to the next.
     """
+
+    slots: tuple[str, ...] = ()
 
     def __init__(self, learning_rate=0.01):
         self.schedule = learning_rate if callable(learning_rate) else Constant(learning_rate)
@@ -546,15 +496,10 @@ class Optimizer:
         eta = self.schedule(self.t)
         self.t += 1
         if not self.state:
-            self.state = [self._new_state(p) for p in params]
+            self.state = [{**{k: np.zeros_like(p) for k in self.slots},
+                           "step": np.empty_like(p), "denom": np.empty_like(p)} for p in params]
         for p, g, s in zip(params, grads, self.state):
             self._step(p, g, s, eta)
-
-    def _new_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
-        return {"step": np.empty_like(p)}  # scratch: no new array per step
-
-    def __repr__(self):
-        return f"{type(self).__name__}(learning_rate={self.schedule!r})"
 
 
 class SGD(Optimizer):
@@ -570,12 +515,11 @@ class SGD(Optimizer):
 class Momentum(Optimizer):
     """Gradient descent with momentum: v <- mu v - eta g; theta <- theta + v (mu = 0.9)."""
 
+    slots = ("v",)
+
     def __init__(self, learning_rate=0.01, momentum: float = 0.9):
         super().__init__(learning_rate)
         self.momentum = momentum
-
-    def _new_state(self, p):
-        return {"v": np.zeros_like(p), "step": np.empty_like(p)}
 
     def _step(self, p, g, s, eta):
         v = s["v"]
@@ -584,51 +528,47 @@ class Momentum(Optimizer):
         p += v
 
 
+def _divide_by_root(p, g, moment, s, eta, eps) -> None:
+    """theta <- theta - eta g / (sqrt(moment) + eps), through the scratch arrays s["step"], s["denom"]."""
+    step, denom = s["step"], s["denom"]
+    np.sqrt(moment, out=denom)
+    denom += eps
+    np.multiply(g, eta, out=step)
+    step /= denom
+    p -= step
+
+
 class AdaGrad(Optimizer):
     """AdaGrad: G <- G + g^2; theta <- theta - eta g / (sqrt(G) + eps) (eps = 1e-8)."""
+
+    slots = ("G",)
 
     def __init__(self, learning_rate=0.01, eps: float = 1e-8):
         super().__init__(learning_rate)
         self.eps = eps
 
-    def _new_state(self, p):
-        return {"G": np.zeros_like(p), "step": np.empty_like(p), "denom": np.empty_like(p)}
-
     def _step(self, p, g, s, eta):
-        G, step, denom = s["G"], s["step"], s["denom"]  # step, denom: scratch arrays
-        G += np.multiply(g, g, out=step)                # G <- G + g^2
-        np.sqrt(G, out=denom)
-        denom += self.eps                               # sqrt(G) + eps
-        np.multiply(g, eta, out=step)
-        step /= denom
-        p -= step                                       # theta <- theta - eta g / (sqrt(G) + eps)
+        s["G"] += np.multiply(g, g, out=s["step"])  # G <- G + g^2
+        _divide_by_root(p, g, s["G"], s, eta, self.eps)
 
 
 class RMSprop(Optimizer):
-    """RMSprop: E <- rho E + (1 - rho) g^2; theta <- theta - eta g / (sqrt(E) + eps).
+    """RMSprop: E <- rho E + (1 - rho) g^2; theta <- theta - eta g / (sqrt(E) + eps) (rho = 0.9,
+    eps = 1e-8). The report writes sqrt(E + eps); we put eps outside the root, as PyTorch and Keras do."""
 
-    Defaults rho = 0.9, eps = 1e-8. (The report writes sqrt(E + eps); we put eps
-    outside the root, as PyTorch and Keras do.)
-    """
+    slots = ("E",)
 
     def __init__(self, learning_rate=0.001, rho: float = 0.9, eps: float = 1e-8):
         super().__init__(learning_rate)
         self.rho, self.eps = rho, eps
 
-    def _new_state(self, p):
-        return {"E": np.zeros_like(p), "step": np.empty_like(p), "denom": np.empty_like(p)}
-
     def _step(self, p, g, s, eta):
-        E, step, denom = s["E"], s["step"], s["denom"]  # step, denom: scratch arrays
+        E, step = s["E"], s["step"]
         E *= self.rho
         np.multiply(g, g, out=step)
         step *= 1.0 - self.rho
         E += step                                       # E <- rho E + (1 - rho) g^2
-        np.sqrt(E, out=denom)
-        denom += self.eps                               # sqrt(E) + eps
-        np.multiply(g, eta, out=step)
-        step /= denom
-        p -= step                                       # theta <- theta - eta g / (sqrt(E) + eps)
+        _divide_by_root(p, g, E, s, eta, self.eps)
 
 
 class Adam(Optimizer):
@@ -641,14 +581,12 @@ class Adam(Optimizer):
     Defaults beta1 = 0.9, beta2 = 0.999, eps = 1e-8.
     """
 
+    slots = ("m", "v")
+
     def __init__(self, learning_rate=0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8):
         super().__init__(learning_rate)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-
-    def _new_state(self, p):
-        return {"m": np.zeros_like(p), "v": np.zeros_like(p),
-                "step": np.empty_like(p), "denom": np.empty_like(p)}
 
     def _step(self, p, g, s, eta):
         m, v, t = s["m"], s["v"], self.t
@@ -676,14 +614,10 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 
 def resolve_optimizer(spec: str | Optimizer, learning_rate=0.01) -> Optimizer:
     """Turn a name from ``OPTIMIZERS`` (with a learning rate or schedule) into an instance."""
-    if isinstance(spec, Optimizer):
-        return spec
-    if isinstance(spec, str) and spec in OPTIMIZERS:
-        return OPTIMIZERS[spec](learning_rate)
-    raise ValueError(f"unknown optimizer {spec!r}; choose one of {sorted(OPTIMIZERS)}")
+    return _from_table(spec, OPTIMIZERS, Optimizer, "optimizer", learning_rate=learning_rate)
 
 # ============================================================================
-# 6. Network: pure functions over one flat parameter vector
+# 6. Network: pure functions over one flat parameter vector, and the training loop
 # ============================================================================
 
 INITS = ("normal", "xavier", "he")
@@ -710,7 +644,7 @@ def param_views(theta: np.ndarray, layer_sizes: Sequence[int]) -> list[tuple[np.
 
 
 def init_params(layer_sizes: Sequence[int], init: str, rng: np.random.Generator, dtype=np.float64):
-    """Draw initial weights and biases, stored in one flat vector.
+    """Draw initial weights and biases into one flat vector.
 
     Parameters
     ----------
@@ -718,15 +652,12 @@ def init_params(layer_sizes: Sequence[int], init: str, rng: np.random.Generator,
     init : {"normal", "xavier", "he"}
         ``normal``: W, b ~ N(0, 1) (the report's course code). ``xavier``: W ~ U(-r, r),
         r = sqrt(6 / (n_in + n_out)), b = 0. ``he``: W ~ N(0, 2 / n_in), b = 0.
-    rng : numpy.random.Generator
-    dtype : numpy dtype
+    rng : numpy.random.Generator;  dtype : numpy dtype
 
     Returns
     -------
-    theta : ndarray of shape (n_parameters,)
-        All parameters, layer by layer, W then b.
-    params : list of (W, b)
-        Views into ``theta`` (``param_views``): changing one changes the other.
+    theta : ndarray of shape (n_parameters,), layer by layer, W then b
+    params : list of (W, b), views into ``theta`` (``param_views``)
     """
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; choose one of {list(INITS)}")
@@ -754,19 +685,14 @@ def feed_forward(params, X: np.ndarray, activations: Sequence[Activation],
     Parameters
     ----------
     params : list of (W, b), W of shape (n_{l-1}, n_l), b of shape (n_l,)
-    X : ndarray of shape (n_samples, n_features)
-    activations : one ``Activation`` per layer
-    keep : bool
-        If True return the lists ``zs`` and ``activations`` (for backpropagation),
-        else only the output a^L.
-    dropout_masks : optional list, one per hidden layer, of scaled 0/1 masks
-        (inverted dropout) multiplied onto that layer's activation.
+    X : ndarray of shape (n_samples, n_features);  activations : one per layer
+    keep : bool, return ``zs`` and ``acts`` for backpropagation (else only a^L)
+    dropout_masks : optional, one scaled 0/1 mask (or None) per hidden layer (inverted dropout)
 
     Returns
     -------
-    zs : list of ndarray, zs[l] of shape (n_samples, n_{l+1})
-    acts : list of ndarray, acts[0] = X and acts[l+1] = f(zs[l])
-        (or only a^L of shape (n_samples, n_outputs) when ``keep`` is False)
+    zs : list, zs[l] of shape (n_samples, n_{l+1});  acts : list, acts[0] = X, acts[l+1] = f(zs[l])
+    (or only a^L of shape (n_samples, n_outputs) when ``keep`` is False)
     """
     a, zs, acts = X, [], [X]
     for l, ((W, b), f) in enumerate(zip(params, activations)):
@@ -787,21 +713,16 @@ def backpropagate(params, zs: list, acts: list, y: np.ndarray, activations: Sequ
     """Backpropagation in matrix form over the whole batch.
 
     delta^L = dC/dz^L (from the task: (a - y) * scale for its matched output)
-    delta^l = (delta^{l+1} W^{l+1 T}) * f_l'(z^l)
-    dC/dW^l = a^{l-1 T} delta^l (+ penalty gradient);   dC/db^l = sum over samples of delta^l
+    delta^l = (delta^{l+1} W^{l+1 T}) * f_l'(z^l);  dC/dW^l = a^{l-1 T} delta^l (+ penalty
+    gradient);  dC/db^l = sum over samples of delta^l.
 
     Parameters
     ----------
     params : list of (W, b), W of shape (n_{l-1}, n_l), b of shape (n_l,)
-    zs, acts : the lists returned by ``feed_forward(..., keep=True)`` with the same masks;
-        acts[0] of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples, n_outputs)
-    activations : one ``Activation`` per layer
-    cost : Task
-    penalty : Penalty or None; lam : its lambda (the penalty uses n = n_samples)
-    grads : list of (dW, db) shaped as ``params`` (e.g. views of one flat vector), written
-        in place; None makes new arrays
-    dropout_masks : the masks used in the forward pass, or None
+    zs, acts : from ``feed_forward(..., keep=True)`` with the same masks; acts[0] = X
+    y : ndarray of shape (n_samples, n_outputs);  activations : one per layer;  cost : Task
+    penalty : Penalty or None, lam its lambda;  dropout_masks : the forward pass's masks or None
+    grads : list of (dW, db) shaped as ``params``, written in place (None: new arrays)
 
     Returns
     -------
@@ -838,31 +759,16 @@ def total_cost(params, X: np.ndarray, y: np.ndarray, activations: Sequence[Activ
 
 def cost_gradients(params, X: np.ndarray, y: np.ndarray, activations: Sequence[str | Activation],
                    cost: str | Task = "mse", regularization: str | None = None, lam: float = 0.0):
-    """Gradients of the total cost with respect to every (W, b), by backpropagation.
+    """Gradients of the total cost for every (W, b) by backpropagation, as a list of (dW, db).
 
-    Parameters
-    ----------
-    params : list of (W, b), W of shape (n_in, n_out), b of shape (n_out,)
-    X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples, n_outputs)
-    activations : one name or ``Activation`` per layer (hidden layers, then output)
-    cost : name or ``Task``
-    regularization : None, "l1" or "l2"; lam : its strength lambda
-
-    Returns
-    -------
-    list of (dW, db), same shapes as ``params``
+    X (n_samples, n_features), y (n_samples, n_outputs); one activation name or instance per layer;
+    ``cost`` a name or Task; ``regularization`` None, "l1" or "l2" with strength ``lam``.
     """
     acts_f = _layer_activations(activations, None, len(params))
     task = resolve_cost(cost)
     task.check_output(acts_f[-1])
     zs, acts = feed_forward(params, X, acts_f)
     return backpropagate(params, zs, acts, y, acts_f, task, resolve_penalty(regularization), lam)
-
-
-# ============================================================================
-# 6b. Network: the training loop
-# ============================================================================
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -880,14 +786,9 @@ _BLAS_CONTROLLER = None  # a threadpoolctl.ThreadpoolController, made on first u
 
 
 def _one_blas_thread(batch: int, layer_sizes: Sequence[int]):
-    """Context manager: one BLAS thread while training on mini-batches of ``batch`` rows.
-
-    A mini-batch product such as (64 x 784) @ (784 x 100) takes a fraction of a
-    millisecond; splitting it over threads costs more in synchronisation than it
-    saves, and on a busy machine far more (the threads spin waiting for each other).
-    One thread also makes float32 results independent of the number of cores
-    (OpenBLAS's threaded sgemm rounds differently); float64 is bit-identical either way.
-    Products too small for OpenBLAS to thread (m n k < 2^18) skip the switch (~15 us).
+    """One BLAS thread while training on mini-batches of ``batch`` rows: threads cost more than they
+    save on products like (64 x 784) @ (784 x 100), and one thread makes float32 results independent
+    of the core count. Products too small for OpenBLAS to thread (m n k < 2^18) skip the switch.
     """
     global _BLAS_CONTROLLER
     largest = batch * max(n_in * n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
@@ -911,35 +812,25 @@ class History:
     def as_dict(self) -> dict[str, np.ndarray]:
         return {k: np.asarray(v) for k, v in self.__dict__.items() if v}
 
+
 class NeuralNetwork:
     """A fully connected feed-forward network trained by mini-batch gradient descent.
 
     Parameters
     ----------
-    layer_sizes : sequence of int
-        ``(n_features, n_hidden_1, ..., n_outputs)``.
-    activations : str, Activation or sequence of them
-        One per layer after the input (hidden layers then output); a single name
-        is used for every hidden layer, with ``output_activation`` for the last.
-    output_activation : str or Activation, used when ``activations`` is a single name
-    cost : {"mse", "cross_entropy", "binary_cross_entropy"} or Task
-        The task (see the module docstring); it must pair with the output activation.
+    layer_sizes : sequence of int, ``(n_features, n_hidden_1, ..., n_outputs)``
+    activations : str, Activation or one per layer after the input (a single name: every hidden layer)
+    output_activation : str or Activation, the last layer's when ``activations`` is a single name
+    cost : {"mse", "cross_entropy", "binary_cross_entropy"} or Task, paired with the output
     optimizer : {"gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"} or Optimizer
-    learning_rate : float or schedule, passed to a named optimizer
+    learning_rate : float or schedule, for a named optimizer;  init : {"normal", "xavier", "he"}
     regularization : None, "l1" or "l2";  lam : float, its lambda
-    init : {"normal", "xavier", "he"}
-    dropout : float in [0, 1), probability of dropping each hidden unit while training
-    input_dropout : float in [0, 1), probability of dropping each input feature while
-        training (Srivastava et al. 2014 use 0.2 on MNIST pixels); 0 draws no mask
-    dtype : float64 (default) or float32; training stays in this dtype end to end
-    seed : int or numpy.random.Generator; the one source of randomness
+    dropout, input_dropout : float in [0, 1), probability of dropping each hidden unit / input
+        feature while training (inverted: kept units scaled by 1 / (1 - rate)); 0 draws no mask
+    dtype : float64 or float32, kept end to end;  seed : int or Generator, the one source of randomness
 
-    Dropout is inverted: kept units are scaled by 1 / (1 - rate) while training, so
-    prediction uses the weights as they are.
-
-    ``theta`` is the flat vector of all parameters and ``params`` its per-layer (W, b)
-    views; assigning ``net.theta = array`` copies into that vector, and copies of the
-    network (pickle, joblib, ``copy.deepcopy``) rebuild the views on their own vector.
+    ``theta`` is the flat vector of all parameters and ``params`` its per-layer (W, b) views;
+    ``net.theta = array`` copies into it; copies (pickle, joblib, deepcopy) get views of their own.
     """
 
     def __init__(self, layer_sizes, activations="sigmoid", output_activation="linear",
@@ -975,17 +866,14 @@ class NeuralNetwork:
 
     @theta.setter
     def theta(self, value) -> None:
-        value = np.asarray(value)
-        if value.shape != self._theta.shape or value.dtype != self._theta.dtype:
-            raise ValueError(f"theta must have shape {self._theta.shape} and dtype {self._theta.dtype}, "
-                             f"got shape {value.shape} and dtype {value.dtype}")
-        self._theta[...] = value
+        value, theta = np.asarray(value), self._theta
+        if value.shape != theta.shape or value.dtype != theta.dtype:
+            raise ValueError(f"theta must be {theta.dtype} of shape {theta.shape}, got {value.dtype} "
+                             f"{value.shape}")
+        theta[...] = value
 
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        for view in ("params", "_grad_flat", "_grads"):
-            del state[view]
-        return state
+    def __getstate__(self) -> dict:  # views are rebuilt by __setstate__, on the copy's own theta
+        return {k: v for k, v in self.__dict__.items() if k not in ("params", "_grad_flat", "_grads")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -1003,17 +891,12 @@ class NeuralNetwork:
         return self._output(self._check_X(X))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Predictions for X by the task's rule.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        """Predictions for X of shape (n_samples, n_features) by the task's rule.
 
         Returns
         -------
-        ndarray
-            Regression: a^L of shape (n_samples,) for one output, else (n_samples, n_outputs).
-            Classification: class indices of shape (n_samples,) (argmax, or a^L > 0.5 for binary).
+        ndarray: regression a^L, of shape (n_samples,) for one output, else (n_samples, n_outputs);
+        classification the class indices, shape (n_samples,) (argmax, or a^L > 0.5 for binary).
         """
         return self.cost.predict(self.forward(X))
 
@@ -1042,15 +925,12 @@ class NeuralNetwork:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets (one-hot or a 0/1 column for classifiers).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs); one-hot or 0/1 for classifiers
 
         Returns
         -------
-        float
-            Classifiers: the fraction of rows classified correctly. Regression:
-            ``sklearn.metrics.r2_score(y, a^L)``, R^2 = 1 - sum (y - a)^2 / sum (y - mean y)^2
-            per output, averaged uniformly over the outputs.
+        float: the fraction of rows classified correctly, or ``sklearn.metrics.r2_score(y, a^L)``,
+        R^2 = 1 - sum (y - a)^2 / sum (y - mean y)^2 per output, averaged over the outputs.
         """
         X, y = self._check_Xy(X, y)
         a = self._output(X)
@@ -1063,52 +943,46 @@ class NeuralNetwork:
     # -- training -------------------------------------------------------------
     def fit(self, X, y, epochs: int = 100, batch_size: int | None = None, validation_data=None,
             keep_best: bool = False, exact_train_cost: bool = False, callback=None) -> "NeuralNetwork":
-        """Train for ``epochs`` passes over (X, y), continuing from the current state.
+        """Train for ``epochs`` passes over (X, y), continuing from the current state (warm start).
 
-        A second call continues (warm start): from the current weights, the optimizer's
-        state and step count (so a schedule goes on where it stopped), the network's random
-        generator, and appends to ``history``. Build a new network to start afresh.
-
-        Each epoch reshuffles the rows and visits every sample exactly once in batches
-        of ``batch_size`` (the last partial batch is kept); ``batch_size=None`` (or >= n)
-        is full-batch gradient descent, without shuffling.
+        A second call goes on from the current weights, the optimizer's state and step
+        count, and the network's Generator, and appends to ``history``; build a new network
+        to start afresh. Each epoch reshuffles the rows and visits every sample once in
+        batches of ``batch_size`` (the last partial batch is kept; None: full batch, no shuffle).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets: real values (mse), one-hot rows (cross_entropy) or 0/1 (binary).
-        epochs : int
-        batch_size : int or None
-        validation_data : pair (X_val, y_val) shaped like (X, y), optional
-            Its cost (and accuracy for classifiers) is recorded after every epoch.
+            Real values (mse), one-hot rows (cross_entropy) or 0/1 (binary_cross_entropy).
+        epochs : int;  batch_size : int or None
+        validation_data : pair (X_val, y_val) shaped as (X, y), optional
+            Its cost (and accuracy for classifiers) goes to ``history`` after every epoch.
         keep_best : bool
-            With ``validation_data``: restore the weights of the epoch with the lowest
-            validation cost at the end (that epoch is ``best_epoch``).
+            With validation data, end with the weights of the epoch of lowest validation
+            cost (``best_epoch``).
         exact_train_cost : bool
-            ``history.train_cost`` is by default the mean of the mini-batch costs seen during
-            the epoch (as scikit-learn's ``loss_curve_``); True records the cost of the whole
-            training set after the epoch (and the training accuracy for classifiers).
+            ``history.train_cost`` is the mean of the epoch's mini-batch costs (as scikit-learn's
+            ``loss_curve_``), or with True the whole training set's cost (and accuracy) after it.
         callback : callable ``callback(epoch, network)``, called after each epoch
 
         Returns
         -------
-        self
-
-        Raises
-        ------
-        TrainingDivergedError
-            When the cost becomes non-finite; the history up to that epoch is kept.
+        self; raises ``TrainingDivergedError`` when the cost becomes non-finite (history kept).
         """
         X, y = self._check_Xy(X, y)
         epochs = _positive_int(epochs, "epochs")
         batch = X.shape[0] if batch_size is None else min(_positive_int(batch_size, "batch_size"), X.shape[0])
         val = None if validation_data is None else self._check_Xy(*validation_data)
+        return self._train(X, y, val, epochs, batch, keep_best, exact_train_cost, callback)
+
+    def _train(self, X, y, val, epochs, batch, keep_best, exact, callback) -> "NeuralNetwork":
+        """The epochs of ``fit`` on checked arrays, then the best weights restored when keep_best."""
         best_cost, best_theta = np.inf, None
         for epoch in range(1, epochs + 1):
             with np.errstate(over="ignore", invalid="ignore"):  # _record checks divergence
                 running = self._train_epoch(X, y, batch)
-                self._record(epoch, X, y, val, running, exact_train_cost)
+                self._record(epoch, X, y, val, running, exact)
             if keep_best and val is not None and self.history.val_cost[-1] < best_cost:
                 best_cost, best_theta = self.history.val_cost[-1], self._theta.copy()
                 self.best_epoch = epoch
@@ -1119,11 +993,7 @@ class NeuralNetwork:
         return self
 
     def _train_epoch(self, X, y, batch) -> float:
-        """One pass over the data in shuffled mini-batches; returns the mean batch cost.
-
-        Only the shuffled row order is new each epoch; each batch gathers its rows
-        ``X[idx]``, and the gradients go to the flat buffer made in ``__init__``.
-        """
+        """One pass in shuffled mini-batches (rows gathered as X[idx]); returns the mean batch cost."""
         n = X.shape[0]
         order = self.rng.permutation(n) if batch < n else None
         total = 0.0
@@ -1214,11 +1084,7 @@ class NeuralNetwork:
 
     @classmethod
     def load(cls, path) -> "NeuralNetwork":
-        """Rebuild a network saved with ``save`` (for prediction; optimizer state is not kept).
-
-        Files written before activations were saved by name (``"LeakyReLU(alpha=0.05)"``)
-        load too.
-        """
+        """Rebuild a network from ``save`` (for prediction; optimizer state is not kept); older files too."""
         with np.load(path, allow_pickle=False) as f:
             names = [str(s) for s in f["activations"]]
             if "activation_args" in f.files:
@@ -1232,17 +1098,13 @@ class NeuralNetwork:
         return net
 
 
-_OLD_ACTIVATION = re.compile(r"(Sigmoid|Tanh|ReLU|Linear|Softmax)\(\)|LeakyReLU\(alpha=([0-9.eE+-]+)\)")
-
-
 def _activation_from_old_file(text: str) -> Activation:
-    """An activation from a file saved before names were stored ("Sigmoid()", "LeakyReLU(alpha=0.05)")."""
-    match = _OLD_ACTIVATION.fullmatch(text)
+    """An activation saved by repr before names were stored: "Sigmoid()", "LeakyReLU(alpha=0.05)"."""
+    match = re.fullmatch(r"(Sigmoid|Tanh|ReLU|Linear|Softmax)\(\)|LeakyReLU\(alpha=([0-9.eE+-]+)\)", text)
     if match is None:
         raise ValueError(f"unknown activation {text!r} in saved file; expected one of {sorted(ACTIVATIONS)}")
-    if match.group(2) is not None:
-        return LeakyReLU(float(match.group(2)))
-    return resolve_activation(match.group(1).lower())
+    return LeakyReLU(float(match[2])) if match[2] else resolve_activation(match[1].lower())
+
 
 # ============================================================================
 # 7. scikit-learn estimators (a thin shell around NeuralNetwork)
@@ -1252,29 +1114,18 @@ def _activation_from_old_file(text: str) -> Activation:
 class _BaseFFNN(BaseEstimator):
     """Shared hyperparameters and fitting logic of ``FFNNRegressor`` and ``FFNNClassifier``.
 
-    Hyperparameters are only stored by ``__init__`` (scikit-learn's convention) and
-    checked in ``fit`` by ``NeuralNetwork`` itself. Learned attributes end in ``_``:
-    ``network_``, ``history_``, ``loss_curve_``, ``n_features_in_``, ``n_iter_``.
-    Every ``fit`` starts from scratch (scikit-learn's contract): new initial weights
-    from ``random_state``, a fresh optimizer; an Optimizer or schedule object given
-    as a hyperparameter is copied for each fit, so no state is shared between fits.
+    ``__init__`` only stores the hyperparameters; ``NeuralNetwork`` checks them in ``fit``.
+    Learned: ``network_``, ``history_``, ``loss_curve_``, ``n_features_in_``, ``n_iter_``. Every
+    ``fit`` starts from scratch; Optimizer or schedule objects given here are copied for each fit.
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default (100,)
-    activation : {"sigmoid", "tanh", "relu", "leaky_relu"}, default "relu"
-    optimizer : {"gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"} or Optimizer, default "adam"
-    learning_rate : float or schedule (callable t -> eta_t), default 0.001
+    hidden_layer_sizes : tuple of int, default (100,);  activation : hidden layers', default "relu"
+    optimizer : name or Optimizer, default "adam";  learning_rate : float or schedule, default 0.001
     lr_schedule : {"constant", "inverse_time", "cosine"}, default "constant"
-        ``inverse_time`` uses ``decay``; ``cosine`` anneals to 0 over all updates.
-    decay : float, default 0.0
-    batch_size : int or None, default 200 (None: full batch, i.e. plain GD)
-    epochs : int, default 200
-    regularization : None, "l1" or "l2";  lam : float, default 0.0
-    init : {"normal", "xavier", "he"}, default "xavier"
-    dropout : float, default 0.0 (hidden units)
-    input_dropout : float, default 0.0 (input features)
-    dtype : {"float64", "float32"}, default "float64"
+        ``inverse_time`` uses ``decay`` (default 0.0); ``cosine`` anneals to 0 over all updates.
+    batch_size : int or None (full batch), default 200;  epochs : int, default 200
+    regularization, lam, init, dropout, input_dropout, dtype : as for ``NeuralNetwork``
     random_state : int, numpy Generator, numpy RandomState or None
     """
 
@@ -1323,10 +1174,8 @@ class _BaseFFNN(BaseEstimator):
         return make_schedule(self.lr_schedule, eta, self.decay, total_steps)
 
     def _seed(self):
-        rs = self.random_state
-        if isinstance(rs, np.random.RandomState):  # scikit-learn style: derive a Generator
-            rs = int(rs.randint(np.iinfo(np.int32).max))
-        return rs
+        rs = self.random_state  # a RandomState (scikit-learn style) draws the Generator's seed
+        return int(rs.randint(np.iinfo(np.int32).max)) if isinstance(rs, np.random.RandomState) else rs
 
     def _fit(self, X, Y, task: str, fit_params: dict):
         self.network_ = self._network(X.shape[1], Y.shape[1], X.shape[0], task)
@@ -1344,24 +1193,6 @@ class _BaseFFNN(BaseEstimator):
         return self.network_._output(X)
 
 
-_FIT_PARAMS_DOC = """
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : {y}
-        **fit_params
-            Passed to ``NeuralNetwork.fit``: ``validation_data=(X_val, y_val)`` ({val}),
-            ``keep_best``, ``exact_train_cost`` and ``callback(epoch, network)``.
-
-        Returns
-        -------
-        self
-
-        Every call starts from scratch (new weights from ``random_state``, a fresh
-        optimizer), as scikit-learn's ``fit`` does; ``network_`` is the trained network.
-"""
-
-
 class FFNNRegressor(RegressorMixin, _BaseFFNN):
     """Feed-forward network regressor: hidden layers, linear output, MSE cost.
 
@@ -1369,12 +1200,22 @@ class FFNNRegressor(RegressorMixin, _BaseFFNN):
     """
 
     def fit(self, X, y, **fit_params):
+        """Train a new network on (X, y), from scratch (scikit-learn's contract).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        **fit_params : passed to ``NeuralNetwork.fit``: ``validation_data=(X_val, y_val)``
+            (y_val shaped as y), ``keep_best``, ``exact_train_cost``, ``callback(epoch, network)``
+
+        Returns
+        -------
+        self, with the trained network in ``network_``
+        """
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
                              dtype=[np.float64, np.float32])
         return self._fit(X, y.reshape(len(y), -1), "mse", fit_params)
-
-    fit.__doc__ = "Train on (X, y)." + _FIT_PARAMS_DOC.format(
-        y="array-like of shape (n_samples,) or (n_samples, n_outputs)", val="y_val shaped as y")
 
     def predict(self, X):
         """Predictions of shape (n_samples,) for one output, else (n_samples, n_outputs)."""
@@ -1396,6 +1237,19 @@ class FFNNClassifier(ClassifierMixin, _BaseFFNN):
     """
 
     def fit(self, X, y, **fit_params):
+        """Train a new network on X and labels y, from scratch (scikit-learn's contract).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), labels (integers or strings)
+        **fit_params : passed to ``NeuralNetwork.fit``: ``validation_data=(X_val, y_val)``
+            (labels y_val of classes seen in y), ``keep_best``, ``exact_train_cost``, ``callback``
+
+        Returns
+        -------
+        self, with the trained network in ``network_`` and the labels in ``classes_``
+        """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -1406,9 +1260,6 @@ class FFNNClassifier(ClassifierMixin, _BaseFFNN):
             X_val, y_val = fit_params["validation_data"]
             fit_params = {**fit_params, "validation_data": (X_val, self._one_hot(y_val, X.dtype))}
         return self._fit(X, one_hot(y_idx, len(self.classes_), X.dtype), "cross_entropy", fit_params)
-
-    fit.__doc__ = "Train on X and labels y." + _FIT_PARAMS_DOC.format(
-        y="array-like of shape (n_samples,), labels", val="labels y_val of classes seen in y")
 
     def _one_hot(self, labels, dtype) -> np.ndarray:
         """One-hot rows for labels from ``classes_``, ordered as ``classes_``."""
@@ -1437,48 +1288,26 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 def one_hot(labels, n_classes: int | None = None, dtype=np.float64) -> np.ndarray:
-    """Rows of the identity: ``one_hot(labels)[i, k] = 1`` where ``labels[i] == k``, else 0.
-
-    Parameters
-    ----------
-    labels : array-like of int, shape (n_samples,), entries in [0, n_classes)
-    n_classes : int, default ``max(labels) + 1``
-    dtype : numpy dtype of the result
-
-    Returns
-    -------
-    ndarray of shape (n_samples, n_classes)
-    """
+    """Rows of the identity, shape (n, n_classes), for n integer labels in [0, n_classes) (default max + 1)."""
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be a 1-D array of integer class indices, got dtype "
-                         f"{labels.dtype} and shape {labels.shape}")
+        raise ValueError(f"labels must be a 1-D array of integer class indices, got {labels.dtype} "
+                         f"{labels.shape}")
     n_classes = int(labels.max(initial=-1)) + 1 if n_classes is None else _positive_int(n_classes, "n_classes")
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"labels must lie in [0, {n_classes}), got values from {labels.min()} to {labels.max()}")
+        raise ValueError(f"labels must lie in [0, {n_classes}), got {labels.min()} to {labels.max()}")
     return np.eye(n_classes, dtype=dtype)[labels]
 
 
 def standardize(x, reference=None) -> np.ndarray:
-    """The column (x - mean) / std, shape (n, 1), with mean and std of ``reference`` (default x).
-
-    ``x`` (and ``reference``) hold one feature: shape (n,) or (n, 1).
-    """
-    x = _one_feature(x, "x")
-    ref = x if reference is None else _one_feature(reference, "reference")
-    sd = ref.std()
-    if not sd > 0:
-        raise ValueError("reference must have a positive standard deviation to standardize by")
-    return ((x - ref.mean()) / sd)[:, None]
-
-
-def _one_feature(x, argument: str) -> np.ndarray:
+    """The column (x - mean) / std of shape (n, 1) for x of shape (n,), with the mean and
+    standard deviation of ``reference`` (default x itself), also of shape (m,)."""
     x = np.asarray(x, dtype=float)
-    if x.ndim == 2 and x.shape[1] == 1:
-        x = x[:, 0]
-    if x.ndim != 1:
-        raise ValueError(f"{argument} must have shape (n,) or (n, 1), got {x.shape}")
-    return x
+    ref = x if reference is None else np.asarray(reference, dtype=float)
+    if x.ndim != 1 or ref.ndim != 1 or not ref.std() > 0:
+        raise ValueError(f"standardize needs 1-D x and reference, the reference not constant; "
+                         f"got shapes {x.shape} and {ref.shape}")
+    return ((x - ref.mean()) / ref.std())[:, None]
 
 
 def runge(x: np.ndarray) -> np.ndarray:
@@ -1488,13 +1317,7 @@ def runge(x: np.ndarray) -> np.ndarray:
 
 
 def make_runge_data(n: int, noise: float = 0.0, seed=None) -> tuple[np.ndarray, np.ndarray]:
-    """Draw ``n`` points x ~ U(-1, 1) and y = runge(x) + eps, eps ~ N(0, noise^2).
-
-    Returns
-    -------
-    x : ndarray of shape (n,)
-    y : ndarray of shape (n,)
-    """
+    """Draw ``n`` points x ~ U(-1, 1) and y = runge(x) + eps, eps ~ N(0, noise^2); x, y of shape (n,)."""
     n = _positive_int(n, "n")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
@@ -1526,9 +1349,8 @@ MNIST_FILES = {
 class MNIST:
     """All 70,000 MNIST digits: ``X`` of shape (70000, 784) in [0, 1], ``y`` of shape (70000,).
 
-    Rows 0-59,999 are the canonical training set, rows 60,000-69,999 the canonical
-    test set. ``idx_train``/``idx_test`` index the 80/20 split that the report uses
-    (scikit-learn ``train_test_split(..., test_size=0.2, random_state=42)``).
+    Rows 0-59,999 are the canonical training set, the rest the canonical test set; ``idx_train``/
+    ``idx_test`` index the report's 80/20 split (``train_test_split(test_size=0.2, random_state=42)``).
     """
 
     X: np.ndarray
@@ -1565,9 +1387,8 @@ def _read_idx(path: Path, expected_md5: str) -> np.ndarray:
 def load_mnist(data_dir: Path | str = DATA_DIR / "mnist", dtype=np.float32) -> MNIST:
     """Load the original MNIST IDX files from ``data/mnist/*.gz``, verifying each MD5.
 
-    Pixels are scaled to [0, 1] as ``dtype`` (float32 by default: 220 MB instead of 440 MB).
-    Raises ``FileNotFoundError`` or ``ValueError`` naming the file, the expected
-    checksum and how to restore it; never returns different data in silence.
+    Pixels are scaled to [0, 1] as ``dtype`` (float32 by default: 220 MB instead of 440 MB). A missing
+    or altered file raises an error naming it, its expected checksum and how to restore it.
     """
     from sklearn.model_selection import train_test_split
 
