@@ -88,6 +88,8 @@ def test_backprop_matches_autograd(hidden, cost, regularization, sizes):
     (["relu", "tanh"], "mse"),
     (["sigmoid", "sigmoid"], "binary_cross_entropy"),
     (["leaky_relu", "sigmoid", "softmax"], "cross_entropy"),
+    (["linear", "tanh"], "mse"),                        # a linear hidden layer
+    (["tanh", "sigmoid"], "cross_entropy"),             # cross-entropy without softmax
 ])
 def test_unmatched_and_binary_outputs_match_autograd(acts, cost):
     sizes = (3, 6, 1) if cost == "binary_cross_entropy" else (3, 6, 5, 4)[:len(acts) + 1]
