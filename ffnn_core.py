@@ -232,9 +232,9 @@ class Softmax(Activation):
     name = "softmax"
 
     def __call__(self, z):
-        e = z - z.max(axis=1, keepdims=True)
+        e = z - z.max(axis=-1, keepdims=True)
         np.exp(e, out=e)
-        e /= e.sum(axis=1, keepdims=True)
+        e /= e.sum(axis=-1, keepdims=True)
         return e
 
 
@@ -298,7 +298,7 @@ class Task:
             raise ValueError(f"cost={self.name!r} needs a {self.output.name} output activation")
 
     def delta_scale(self, a: np.ndarray) -> float:
-        return 1.0 / a.shape[0]
+        return 1.0 / a.shape[-2]
 
     def accuracy(self, a: np.ndarray, y: np.ndarray) -> float:
         """Fraction of rows whose predicted class matches the class of y (one-hot, or a 0/1 column)."""
@@ -326,7 +326,7 @@ class MSE(Task):
         return 2.0 / a.size
 
     def predict(self, a):
-        return a.ravel() if a.shape[1] == 1 else a
+        return a[..., 0] if a.shape[-1] == 1 else a
 
 
 class CrossEntropy(Task):
@@ -347,7 +347,7 @@ class CrossEntropy(Task):
         return -y / (np.clip(a, _LOG_CLIP, None) * a.shape[0])
 
     def predict(self, a):
-        return a.argmax(axis=1)
+        return a.argmax(axis=-1)
 
 
 class BinaryCrossEntropy(Task):
@@ -365,7 +365,7 @@ class BinaryCrossEntropy(Task):
         return float(-(np.vdot(y, np.log(p)) + np.vdot(1.0 - y, np.log1p(-p))) / a.shape[0])
 
     def predict(self, a):
-        return (a[:, 0] > 0.5).astype(int)
+        return (a[..., 0] > 0.5).astype(int)
 
 
 COSTS: dict[str, type[Task]] = {
@@ -730,16 +730,16 @@ def backpropagate(params, zs: list, acts: list, y: np.ndarray, activations: Sequ
     """
     if grads is None:
         grads = [(np.empty_like(W), np.empty_like(b)) for W, b in params]
-    n = y.shape[0]
+    n = y.shape[-2]
     delta = cost.delta(zs[-1], acts[-1], y, activations[-1])
     for l in range(len(params) - 1, -1, -1):
         (W, _), (dW, db) = params[l], grads[l]
-        np.matmul(acts[l].T, delta, out=dW)
-        np.add.reduce(delta, axis=0, out=db)  # sum over the samples
+        np.matmul(acts[l].swapaxes(-1, -2), delta, out=dW)
+        np.add.reduce(delta, axis=-2, out=db)  # sum over the samples
         if penalty is not None:
             penalty.add_gradient(dW, W, lam, n)
         if l > 0:
-            grad_a = delta @ W.T
+            grad_a = delta @ W.swapaxes(-1, -2)
             f, a = activations[l - 1], acts[l]
             if dropout_masks is not None and dropout_masks[l - 1] is not None:
                 grad_a *= dropout_masks[l - 1]
@@ -1166,12 +1166,11 @@ class _BaseFFNN(BaseEstimator):
         """learning_rate and lr_schedule as a schedule (a schedule object is copied)."""
         if callable(self.learning_rate):
             return copy.deepcopy(self.learning_rate)
-        eta = _positive(self.learning_rate, "learning_rate")
         total_steps = 1
         if self.lr_schedule == "cosine":  # all updates of the fit
             batch = n_samples if self.batch_size is None else _positive_int(self.batch_size, "batch_size")
             total_steps = _positive_int(self.epochs, "epochs") * math.ceil(n_samples / min(batch, n_samples))
-        return make_schedule(self.lr_schedule, eta, self.decay, total_steps)
+        return make_schedule(self.lr_schedule, self.learning_rate, self.decay, total_steps)
 
     def _seed(self):
         rs = self.random_state  # a RandomState (scikit-learn style) draws the Generator's seed
