@@ -143,7 +143,8 @@ def test_classifier_validation_labels_are_encoded_by_classes():
 def test_optimizer_and_schedule_objects_are_copied_per_fit():
     """A grid search reuses one estimator's parameters: no state may leak between fits."""
     X, y, _, _ = runge_split()
-    for params in (dict(optimizer=fc.Adam(0.01)), dict(optimizer="sgd", learning_rate=fc.InverseTimeDecay(0.05, 0.1))):
+    for params in (dict(optimizer=fc.Adam(0.01)),
+                   dict(optimizer="sgd", learning_rate=fc.InverseTimeDecay(0.05, 0.1))):
         est = fc.FFNNRegressor(hidden_layer_sizes=(6,), epochs=5, batch_size=8, random_state=0, **params)
         first = est.fit(X, y).network_.theta.copy()
         second = est.fit(X, y).network_.theta

@@ -193,7 +193,8 @@ def test_score_is_sklearn_r2_averaged_over_outputs():
     net.fit(X, Y, epochs=30, batch_size=8)
     a = net.forward(X)
     assert net.score(X, Y) == r2_score(Y, a)
-    per_output = [1 - np.sum((Y[:, k] - a[:, k]) ** 2) / np.sum((Y[:, k] - Y[:, k].mean()) ** 2) for k in (0, 1)]
+    per_output = [1 - np.sum((Y[:, k] - a[:, k]) ** 2) / np.sum((Y[:, k] - Y[:, k].mean()) ** 2)
+                  for k in (0, 1)]
     assert net.score(X, Y) == pytest.approx(np.mean(per_output), rel=1e-12)
     pooled = 1 - np.sum((Y - a) ** 2) / np.sum((Y - Y.mean(axis=0)) ** 2)
     assert abs(net.score(X, Y) - pooled) > 1e-3
