@@ -876,6 +876,8 @@ class NeuralNetwork:
         return {k: v for k, v in self.__dict__.items() if k not in ("params", "_grad_flat", "_grads")}
 
     def __setstate__(self, state: dict) -> None:
+        if "theta" in state:  # pickled before theta became a property
+            state["_theta"] = state.pop("theta")
         self.__dict__.update(state)
         self._make_views()
 

@@ -108,3 +108,16 @@ def test_fitted_estimator_copy_trains_its_own_network():
     est2.network_.fit(X, y, epochs=3)
     assert not np.array_equal(p, est2.predict(X))
     np.testing.assert_array_equal(est.predict(X), p)
+
+
+def test_pickles_from_before_theta_was_a_property_load_linked():
+    """Those pickles held theta (and stale views) in the instance dict."""
+    X, y = problem()
+    net = trained_net()
+    state = net.__getstate__()
+    state["theta"] = state.pop("_theta").copy()
+    state["params"] = [(W.copy(), b.copy()) for W, b in net.params]
+    old = fc.NeuralNetwork.__new__(fc.NeuralNetwork)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.predict(X), net.predict(X))
+    assert all(np.shares_memory(W, old.theta) for W, _ in old.params)
