@@ -1,7 +1,9 @@
 """The reproducible environment has one definition that make and plain pytest both apply."""
 
+import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import conftest
@@ -26,7 +28,14 @@ def test_machine_specific_lines_apply_only_on_that_machine(tmp_path):
     assert conftest.reproducible_environment(env, "aarch64") == {"A": "1", "C": "3"}
 
 
-def test_pytest_process_runs_under_the_settings():
-    for name, value in conftest.reproducible_environment().items():
-        assert os.environ[name] == value
-    assert os.environ["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
+def test_conftest_applies_the_settings_in_a_bare_environment():
+    # a fresh interpreter without any of the settings: importing conftest (as pytest does
+    # before collecting anything) puts every one of them, and the repository root, in place
+    settings = conftest.reproducible_environment()
+    bare = {k: v for k, v in os.environ.items() if k not in settings and k != "PYTHONPATH"}
+    code = "import json, os, conftest; print(json.dumps(dict(os.environ)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=bare, check=True,
+                         capture_output=True, text=True).stdout
+    child = json.loads(out)
+    assert {k: child.get(k) for k in settings} == settings
+    assert child["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
