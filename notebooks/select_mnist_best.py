@@ -13,8 +13,9 @@ validation accuracy after the last epoch, the one the notebook keeps.
 """
 
 import argparse
-from itertools import product
 import time
+from itertools import product
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -27,7 +28,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, nargs="+", default=[20, 30, 40])
     parser.add_argument("--input-dropout", type=float, nargs="+", default=[0.0, 0.2])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(Path(__file__).with_suffix(".csv")),
+                        help="CSV that notebook 04 reads (default: select_mnist_best.csv beside this script)")
     args = parser.parse_args()
+    rows = ["epochs,input_dropout,val_accuracy_last,best_epoch,val_accuracy_best,n_fit,n_val,seed"]
     threadpool_limits(1)
     X, _, y, _ = load_mnist().split_canonical()  # the 60,000 training images only
     perm = np.random.default_rng([args.seed, 0]).permutation(len(y))
@@ -45,6 +49,8 @@ def main() -> None:
         print(f"{epochs:3d} epochs, input dropout {p_in:.1f}: validation accuracy {100 * acc[-1]:.2f} % after the last epoch "
               f"(best epoch {int(np.argmax(acc)) + 1}: {100 * max(acc):.2f} %), "
               f"{time.process_time() - t:.0f} CPU s", flush=True)
+        rows.append(f"{epochs},{p_in},{acc[-1]:.6f},{int(np.argmax(acc)) + 1},{max(acc):.6f},{len(fit)},{len(val)},{args.seed}")
+    Path(args.out).write_text("\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":
