@@ -7,12 +7,16 @@ One module, read top to bottom:
 3. Penalties    -- L1 and L2 on the weights, exactly as the report writes them.
 4. Optimizers   -- GD/SGD, momentum, AdaGrad, RMSprop, Adam, and learning-rate schedules.
 5. Network      -- initialisation, the forward pass, backpropagation (pure functions)
-                   and the ``NeuralNetwork`` training loop around them.
+                   and the ``NeuralNetwork`` training loop around them; then
+                   ``NetworkPopulation`` (K networks trained at once along a leading
+                   axis, through the same functions) and ``PopulationSearchCV``.
 6. Estimators   -- ``FFNNRegressor`` and ``FFNNClassifier``, thin scikit-learn shells.
 7. Data         -- Runge's function and MNIST.
 
 Conventions: rows are samples, so a layer computes ``Z = A_prev @ W + b`` with
 ``W`` of shape ``(n_in, n_out)``. Every cost is a *mean* over samples (not a sum).
+The pure functions also take an optional leading population axis (``W`` of shape
+``(K, n_in, n_out)``, batches ``(K, n, n_in)``; reductions over the sample axis -2).
 All randomness comes from one ``numpy.random.Generator`` passed explicitly.
 
 Which output activation goes with which cost (their deltas simplify exactly):
@@ -29,10 +33,12 @@ binary          ``sigmoid``           ``binary_cross_entropy``
 from __future__ import annotations
 
 import contextlib
+import copy
 import gzip
 import hashlib
 import math
 import numbers
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -49,9 +55,32 @@ __all__ = [
     "Constant", "InverseTimeDecay", "CosineDecay",
     "Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS",
     "init_params", "feed_forward", "backpropagate", "cost_gradients", "total_cost",
-    "NeuralNetwork", "TrainingDivergedError", "FFNNRegressor", "FFNNClassifier",
+    "NeuralNetwork", "TrainingDivergedError", "NetworkPopulation", "FFNNRegressor", "FFNNClassifier",
+    "PopulationSearchCV",
     "runge", "make_runge_data", "load_runge_csv", "load_mnist", "MNIST",
 ]
+
+
+def _as_float(value):
+    """A reduction's result: a Python float for one network, float64 per member for a population."""
+    return float(value) if np.ndim(value) == 0 else np.asarray(value, dtype=np.float64)
+
+
+def _per_member(value, like: np.ndarray):
+    """A scalar as it is; K per-member values as shape (K, 1, ..., 1) in ``like``'s dtype.
+
+    Casting first makes ``value * like`` round exactly as NumPy rounds a Python float
+    times an array of ``like``'s dtype, so each member gets the bits of a lone network.
+    """
+    if np.ndim(value) == 0:
+        return value
+    return np.reshape(value, (-1,) + (1,) * (like.ndim - 1)).astype(like.dtype)
+
+
+def _flatten_member(a: np.ndarray) -> np.ndarray:
+    """(..., n, m) -> (..., n m): one row of entries per member, for its dot products."""
+    return a.reshape(a.shape[:-2] + (-1,))
+
 
 # ============================================================================
 # 1. Activations
@@ -190,16 +219,16 @@ class Softmax(Activation):
     name = "softmax"
 
     def __call__(self, z):
-        e = z - z.max(axis=1, keepdims=True)
+        e = z - z.max(axis=-1, keepdims=True)
         np.exp(e, out=e)
-        e /= e.sum(axis=1, keepdims=True)
+        e /= e.sum(axis=-1, keepdims=True)
         return e
 
     def derivative(self, z, a):
         raise NotImplementedError("softmax has a full Jacobian; use backprop()")
 
     def backprop(self, grad_a, z, a):
-        return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
+        return a * (grad_a - np.sum(grad_a * a, axis=-1, keepdims=True))
 
 
 #: Name-to-class table; ``resolve_activation`` accepts these names or instances.
@@ -262,15 +291,15 @@ class MSE(Cost):
     matched_output = Linear
 
     def fn(self, a, y):
-        diff = a - y
-        return float(np.vdot(diff, diff) / diff.size)
+        diff = _flatten_member(a - y)
+        return _as_float(np.vecdot(diff, diff) / diff.shape[-1])
 
     def derivative(self, a, y):
-        return (2.0 / a.size) * (a - y)
+        return (2.0 / (a.shape[-2] * a.shape[-1])) * (a - y)
 
     def delta(self, z, a, y, activation):
         if type(activation) is Linear:
-            return (2.0 / a.size) * (a - y)
+            return (2.0 / (a.shape[-2] * a.shape[-1])) * (a - y)
         return super().delta(z, a, y, activation)
 
 
@@ -287,14 +316,14 @@ class CrossEntropy(Cost):
     def fn(self, a, y):
         logs = np.maximum(a, _LOG_CLIP)  # clip to [1e-15, 1]
         np.log(logs, out=logs)
-        return float(-np.vdot(y, logs) / a.shape[0])
+        return _as_float(-np.vecdot(_flatten_member(y), _flatten_member(logs)) / a.shape[-2])
 
     def derivative(self, a, y):
-        return -y / (np.clip(a, _LOG_CLIP, None) * a.shape[0])
+        return -y / (np.clip(a, _LOG_CLIP, None) * a.shape[-2])
 
     def delta(self, z, a, y, activation):
         if type(activation) is Softmax:
-            return (a - y) * (1.0 / a.shape[0])
+            return (a - y) * (1.0 / a.shape[-2])
         return super().delta(z, a, y, activation)
 
 
@@ -309,15 +338,16 @@ class BinaryCrossEntropy(Cost):
 
     def fn(self, a, y):
         p = np.clip(a, _LOG_CLIP, 1.0 - _LOG_CLIP)
-        return float(-(np.vdot(y, np.log(p)) + np.vdot(1.0 - y, np.log1p(-p))) / a.shape[0])
+        y, p = _flatten_member(y), _flatten_member(p)
+        return _as_float(-(np.vecdot(y, np.log(p)) + np.vecdot(1.0 - y, np.log1p(-p))) / a.shape[-2])
 
     def derivative(self, a, y):
         p = np.clip(a, _LOG_CLIP, 1.0 - _LOG_CLIP)
-        return (p - y) / (p * (1.0 - p) * a.shape[0])
+        return (p - y) / (p * (1.0 - p) * a.shape[-2])
 
     def delta(self, z, a, y, activation):
         if type(activation) is Sigmoid:
-            return (a - y) * (1.0 / a.shape[0])
+            return (a - y) * (1.0 / a.shape[-2])
         return super().delta(z, a, y, activation)
 
 
@@ -366,10 +396,10 @@ class L1(Penalty):
     name = "l1"
 
     def fn(self, weights, lam, n):
-        return lam / (2.0 * n) * sum(float(np.abs(w).sum()) for w in weights)
+        return lam / (2.0 * n) * sum(_as_float(np.abs(w).sum(axis=(-2, -1))) for w in weights)
 
     def add_gradient(self, grad_w, w, lam, n):
-        grad_w += (lam / (2.0 * n)) * np.sign(w)
+        grad_w += _per_member(lam / (2.0 * n), w) * np.sign(w)
 
 
 class L2(Penalty):
@@ -378,10 +408,11 @@ class L2(Penalty):
     name = "l2"
 
     def fn(self, weights, lam, n):
-        return lam / (2.0 * n) * sum(float(np.vdot(w, w)) for w in weights)
+        return lam / (2.0 * n) * sum(_as_float(np.vecdot(_flatten_member(w), _flatten_member(w)))
+                                     for w in weights)
 
     def add_gradient(self, grad_w, w, lam, n):
-        grad_w += (lam / n) * w
+        grad_w += _per_member(lam / n, w) * w
 
 
 PENALTIES: dict[str | None, Callable[[], Penalty]] = {
@@ -469,7 +500,7 @@ class Optimizer:
 
     def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         """Take one step: each ``params[i]`` is changed in place using ``grads[i]``."""
-        eta = self.schedule(self.t)
+        eta = _per_member(self.schedule(self.t), params[0])
         self.t += 1
         if not self.state:
             self.state = [self._new_state(p) for p in params]
@@ -623,6 +654,10 @@ def resolve_optimizer(spec: str | Optimizer, learning_rate=0.01) -> Optimizer:
 
 
 def _positive(value, argument: str):
+    if isinstance(value, np.ndarray) and value.ndim > 0:  # one value per population member
+        for v in value.ravel():
+            _positive(v, argument)
+        return value
     if (isinstance(value, bool) or not isinstance(value, numbers.Real)
             or not np.isfinite(value) or value <= 0):
         raise ValueError(f"{argument} must be a positive number, got {value!r}")
@@ -683,12 +718,18 @@ def n_parameters(layer_sizes: Sequence[int]) -> int:
 
 
 def param_views(theta: np.ndarray, layer_sizes: Sequence[int]) -> Params:
-    """Split a flat parameter vector into per-layer (W, b) views (no copy)."""
-    params, start = [], 0
+    """Split a flat parameter vector into per-layer (W, b) views (no copy).
+
+    ``theta`` of shape (n_parameters,) gives W of shape (n_in, n_out) and b of shape
+    (n_out,); a population's ``theta`` of shape (K, n_parameters) gives W of shape
+    (K, n_in, n_out) and b of shape (K, 1, n_out), which broadcasts over the sample axis.
+    """
+    params, start, lead = [], 0, theta.shape[:-1]
     for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
-        W = theta[start:start + n_in * n_out].reshape(n_in, n_out)
+        W = theta[..., start:start + n_in * n_out].reshape(lead + (n_in, n_out))
         start += n_in * n_out
-        b = theta[start:start + n_out]
+        b = theta[..., start:start + n_out]
+        b = b[..., None, :] if lead else b
         start += n_out
         params.append((W, b))
     return params
@@ -742,15 +783,15 @@ def backpropagate(params: Params, zs: list, acts: list, y: np.ndarray,
     """
     if grads is None:
         grads = [(np.empty_like(W), np.empty_like(b)) for W, b in params]
-    n = y.shape[0]
+    n = y.shape[-2]
     delta = cost.delta(zs[-1], acts[-1], y, activations[-1])
     for l in range(len(params) - 1, -1, -1):
         (W, _), (dW, db) = params[l], grads[l]
-        np.matmul(acts[l].T, delta, out=dW)
-        np.add.reduce(delta, axis=0, out=db)  # sum over the samples
+        np.matmul(acts[l].swapaxes(-1, -2), delta, out=dW)
+        np.add.reduce(delta, axis=-2, out=db, keepdims=db.ndim == delta.ndim)  # sum over samples
         penalty.add_gradient(dW, W, lam, n)
         if l > 0:
-            grad_a = delta @ W.T
+            grad_a = delta @ W.swapaxes(-1, -2)
             f, a = activations[l - 1], acts[l]
             if dropout_masks is not None and dropout_masks[l - 1] is not None:
                 grad_a *= dropout_masks[l - 1]
@@ -800,10 +841,11 @@ def cost_gradients(params: Params, X: np.ndarray, y: np.ndarray,
 class TrainingDivergedError(FloatingPointError):
     """Raised when the training cost becomes NaN or infinite; ``epoch`` says when."""
 
-    def __init__(self, epoch: int, value: float):
-        super().__init__(f"training diverged at epoch {epoch}: the cost became {value}; "
+    def __init__(self, epoch: int, value: float, member: int | None = None):
+        who = "" if member is None else f" (population member {member})"
+        super().__init__(f"training diverged at epoch {epoch}{who}: the cost became {value}; "
                          "try a smaller learning_rate")
-        self.epoch, self.value = epoch, value
+        self.epoch, self.value, self.member = epoch, value, member
 
 
 _SERIAL_BLAS_MAX_ROWS = 1024  # mini-batches up to this many rows use one BLAS thread
@@ -1016,9 +1058,7 @@ class NeuralNetwork:
         return [self._mask((n_rows, size), self.dropout) for size in self.layer_sizes[1:-1]]
 
     def _mask(self, shape, rate):
-        """Inverted dropout: 1 / (1 - rate) with probability 1 - rate, else 0."""
-        keep = 1.0 - rate
-        return (self.rng.random(shape) < keep).astype(self.dtype) / keep
+        return _dropout_mask(self.rng, shape, rate, self.dtype)
 
     def _record(self, epoch, X, y, val, running, exact):
         h = self.history
@@ -1086,10 +1126,16 @@ class NeuralNetwork:
         return net
 
 
+def _dropout_mask(rng, shape, rate, dtype) -> np.ndarray:
+    """Inverted dropout: 1 / (1 - rate) with probability 1 - rate, else 0."""
+    keep = 1.0 - rate
+    return (rng.random(shape) < keep).astype(dtype) / keep
+
+
 def _accuracy(cost: Cost, a: np.ndarray, y: np.ndarray) -> float:
     if isinstance(cost, BinaryCrossEntropy):
-        return float(np.mean((a[:, 0] > 0.5) == (y[:, 0] > 0.5)))
-    return float(np.mean(a.argmax(axis=1) == y.argmax(axis=1)))
+        return _as_float(np.mean((a[..., 0] > 0.5) == (y[..., 0] > 0.5), axis=-1))
+    return _as_float(np.mean(a.argmax(axis=-1) == y.argmax(axis=-1), axis=-1))
 
 
 def _activation_from_repr(text: str) -> Activation:
@@ -1146,6 +1192,495 @@ def _check_pairing(cost: Cost, output: Activation) -> None:
         raise ValueError(f"a softmax output needs cost='cross_entropy', got cost={cost.name!r}")
     if isinstance(cost, BinaryCrossEntropy) and not isinstance(output, Sigmoid):
         raise ValueError("cost='binary_cross_entropy' needs a sigmoid output activation")
+
+
+# ============================================================================
+# 5c. Populations: K networks of one shape trained at once
+# ============================================================================
+
+
+def _is_sequence(value) -> bool:
+    return isinstance(value, (list, tuple, range, np.ndarray)) and np.ndim(value) > 0
+
+
+def _population_size(n_members, **per_member) -> int:
+    """K: ``n_members``, or the common length of the arguments given as sequences (else 1)."""
+    sizes = {name: len(value) for name, value in per_member.items() if _is_sequence(value)}
+    if n_members is not None:
+        sizes["n_members"] = _positive_int(n_members, "n_members")
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"per-member arguments disagree on the population size: {sizes}")
+    size = next(iter(sizes.values()), 1)
+    if size == 0:
+        raise ValueError(f"a population needs at least one member, got {sizes}")
+    return size
+
+
+def _member_value(value, k: int):
+    """Member k's value of an argument given either once for all or as a sequence."""
+    return value[k] if _is_sequence(value) else value
+
+
+def _member_seed(seed, k: int):
+    """Member k's seed: ``seed[k]`` from a sequence, ``seed + k`` from an int, None from None."""
+    if _is_sequence(seed):
+        return seed[k]
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        return int(seed) + k
+    if seed is None:
+        return None
+    raise ValueError(f"a population's seed must be None, an int or a sequence of K seeds, got {seed!r}")
+
+
+def _population_schedule(learning_rate):
+    """A schedule for all members: a sequence of K rates becomes ``Constant`` of a (K,) array."""
+    if callable(learning_rate):
+        return learning_rate
+    if _is_sequence(learning_rate):
+        return Constant(np.asarray(learning_rate, dtype=np.float64))
+    return Constant(learning_rate)
+
+
+def _member_schedule(schedule, k: int):
+    """Member k's scalar schedule from a population schedule whose ``eta`` may be per member."""
+    eta = getattr(schedule, "eta", None)
+    if np.ndim(eta) == 0:
+        return schedule
+    member = copy.copy(schedule)
+    member.eta = float(np.ravel(eta)[k])
+    return member
+
+
+class NetworkPopulation:
+    """K networks of one architecture trained at once along a leading population axis.
+
+    Takes ``NeuralNetwork``'s arguments. ``seed``, ``learning_rate``, ``lam``,
+    ``dropout`` and ``input_dropout`` may be sequences of length K (one value per
+    member); an int ``seed`` gives members the seeds seed, seed + 1, ..., seed + K - 1.
+    ``learning_rate`` may also be a schedule whose ``eta`` is an array of K rates, e.g.
+    ``InverseTimeDecay(np.array([1e-3, 1e-2]), decay=1e-4)``. Members share the layer
+    sizes, activations, cost, optimizer kind and constants, batch size and epochs.
+
+    Member k draws its initial weights, shuffles and dropout masks from its own
+    generator in ``NeuralNetwork``'s order, and every operation acts on each member's
+    slice alone, so member k is bit-identical (weights and history) to the network
+    ``NeuralNetwork(..., seed=seed[k], learning_rate=learning_rate[k], ...)`` trained
+    alone. ``population[k]`` returns it as an ordinary ``NeuralNetwork``.
+
+    Shapes: ``theta`` (K, n_parameters); in ``params`` W is (K, n_in, n_out) and b is
+    (K, 1, n_out); a training batch is gathered as ``X[idx]`` with ``idx`` of shape
+    (K, batch), so memory is K networks plus one batch per member, never K copies of X.
+
+    A member whose training cost (or weights) become non-finite is frozen: its epoch
+    goes to ``diverged_epoch[k]`` (0 for members that never diverged), its weights stay
+    as they were at that epoch (as a lone network's after ``TrainingDivergedError``)
+    and its history ends before it; the others train on.
+    """
+
+    _check_X = NeuralNetwork._check_X
+    _check_Xy = NeuralNetwork._check_Xy
+    _is_classifier = NeuralNetwork._is_classifier
+
+    def __init__(self, layer_sizes, activations="sigmoid", output_activation="linear",
+                 cost="mse", optimizer="adam", learning_rate=0.001, regularization=None,
+                 lam=0.0, init: str = "xavier", dropout=0.0, dtype=np.float64, seed=None,
+                 input_dropout=0.0, n_members: int | None = None):
+        size = _population_size(n_members, seed=seed, learning_rate=learning_rate, lam=lam,
+                                dropout=dropout, input_dropout=input_dropout)
+        if not isinstance(optimizer, str):
+            raise ValueError(f"a population's optimizer must be a name from {sorted(OPTIMIZERS)}, "
+                             f"got {optimizer!r}")
+        schedule = _population_schedule(learning_rate)
+        members = [NeuralNetwork(layer_sizes, activations, output_activation, cost, optimizer,
+                                 _member_schedule(schedule, k), regularization,
+                                 _member_value(lam, k), init, _member_value(dropout, k), dtype,
+                                 _member_seed(seed, k), _member_value(input_dropout, k))
+                   for k in range(size)]
+        first = members[0]
+        self.layer_sizes, self.activations, self.cost = first.layer_sizes, first.activations, first.cost
+        self.penalty, self.dtype, self.n_members = first.penalty, first.dtype, size
+        self.optimizer = resolve_optimizer(optimizer, schedule)
+        self.lam = np.array([m.lam for m in members])
+        self.dropout = np.array([m.dropout for m in members])
+        self.input_dropout = np.array([m.input_dropout for m in members])
+        self.rngs = [m.rng for m in members]
+        self.theta = np.stack([m.theta for m in members])
+        self.params = param_views(self.theta, self.layer_sizes)
+        self._grad_flat = np.empty_like(self.theta)
+        self._grads = param_views(self._grad_flat, self.layer_sizes)
+        self.diverged_epoch = np.zeros(size, dtype=int)
+        self.best_epoch = np.zeros(size, dtype=int)
+        self._frozen: dict[int, np.ndarray] = {}
+        self._records: dict[str, list] = {name: [] for name in ("active", *History().__dict__)}
+
+    def __len__(self) -> int:
+        return self.n_members
+
+    def __getitem__(self, k) -> NeuralNetwork:
+        return self.member(k)
+
+    # -- prediction -----------------------------------------------------------
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Every member's output a^L, shape (K, n_samples, n_outputs), in batches of 4096 rows."""
+        return self._forward(self._check_X(X))
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        if X.shape[0] <= 4096:
+            return feed_forward(self.params, X, self.activations, keep=False)
+        return np.concatenate([feed_forward(self.params, X[i:i + 4096], self.activations, keep=False)
+                               for i in range(0, X.shape[0], 4096)], axis=-2)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Per member: regression output (K, n, n_outputs) or class index (K, n)."""
+        a = self.forward(X)
+        if isinstance(self.cost, CrossEntropy):
+            return a.argmax(axis=-1)
+        if isinstance(self.cost, BinaryCrossEntropy):
+            return (a[..., 0] > 0.5).astype(int)
+        return a
+
+    def cost_value(self, X: np.ndarray, y: np.ndarray, with_penalty: bool = False) -> np.ndarray:
+        """Each member's data cost on (X, y), shape (K,), optionally plus its weight penalty."""
+        X, y = self._check_Xy(X, y)
+        c = self.cost.fn(self._forward(X), y)
+        if with_penalty:
+            c = c + self.penalty.fn([W for W, _ in self.params], self.lam, X.shape[0])
+        return c
+
+    def accuracy(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Each member's fraction of correctly classified rows, shape (K,)."""
+        X, y = self._check_Xy(X, y)
+        return _accuracy(self.cost, self._forward(X), y)
+
+    # -- training -------------------------------------------------------------
+    def fit(self, X, y, epochs: int = 100, batch_size: int | None = None,
+            validation_data=None, keep_best: bool = False, exact_train_cost: bool = False,
+            callback=None, raise_on_divergence: bool = False) -> "NetworkPopulation":
+        """Train every member for ``epochs`` passes over (X, y); see ``NeuralNetwork.fit``.
+
+        ``keep_best`` restores each member's weights of its own epoch of lowest validation
+        cost (``best_epoch[k]``). A diverging member is frozen and the others go on, unless
+        ``raise_on_divergence`` asks for ``TrainingDivergedError`` (which names the member).
+        ``callback(epoch, population)`` is called after each epoch.
+        """
+        X, y = self._check_Xy(X, y)
+        epochs = int(_positive_int(epochs, "epochs"))
+        n = X.shape[0]
+        batch = n if batch_size is None else min(int(_positive_int(batch_size, "batch_size")), n)
+        val = None if validation_data is None else self._check_Xy(*validation_data)
+        best = _BestWeights(self) if (keep_best and val is not None) else None
+        self._park_frozen()
+        try:
+            for epoch in range(1, epochs + 1):
+                with np.errstate(over="ignore", invalid="ignore"):  # _record checks divergence
+                    running = self._train_epoch(X, y, batch)
+                    self._record(epoch, X, y, val, running, exact_train_cost, raise_on_divergence)
+                if best is not None:
+                    best.update(epoch, self._records["val_cost"][-1])
+                if callback is not None:
+                    callback(epoch, self)
+        finally:
+            self._unpark_frozen()
+        if best is not None:
+            best.restore()
+        return self
+
+    def _train_epoch(self, X, y, batch) -> np.ndarray:
+        """One pass of every member over the data in its own shuffled mini-batches;
+        returns each member's mean batch cost, shape (K,)."""
+        n = X.shape[0]
+        orders = self._shuffles(n) if batch < n else None
+        total = np.zeros(self.n_members)
+        with _one_blas_thread(batch, self.layer_sizes):
+            for start in range(0, n, batch):
+                if orders is None:
+                    Xb, yb = X, y
+                else:
+                    idx = orders[:, start:start + batch]  # (K, b): one gather for all members
+                    Xb, yb = X[idx], y[idx]
+                Xb, masks = self._dropout(Xb)
+                zs, acts = feed_forward(self.params, Xb, self.activations, dropout_masks=masks)
+                total += self.cost.fn(acts[-1], yb) * Xb.shape[-2]
+                backpropagate(self.params, zs, acts, yb, self.activations, self.cost,
+                              self.penalty, self.lam, self._grads, dropout_masks=masks)
+                self.optimizer.update([self.theta], [self._grad_flat])
+        return total / n
+
+    def _shuffles(self, n: int) -> np.ndarray:
+        """Each active member's row order for the epoch, shape (K, n); frozen members draw none."""
+        fixed = np.arange(n)
+        return np.stack([fixed if k in self._frozen else rng.permutation(n)
+                         for k, rng in enumerate(self.rngs)])
+
+    def _dropout(self, Xb):
+        """Each member's masks from its own generator, in ``NeuralNetwork``'s order: the input
+        mask, then one per hidden layer. A member with rate 0 draws none (its mask is ones)."""
+        if not (self.input_dropout.any() or self.dropout.any()):
+            return Xb, None
+        rows, width = Xb.shape[-2], self.layer_sizes[0]
+        inputs, hidden = [], []
+        for k, rng in enumerate(self.rngs):
+            rate_in, rate = float(self.input_dropout[k]), float(self.dropout[k])
+            inputs.append(_dropout_mask(rng, (rows, width), rate_in, self.dtype) if rate_in
+                          else np.ones((rows, width), self.dtype))
+            hidden.append([_dropout_mask(rng, (rows, size), rate, self.dtype) if rate
+                           else np.ones((rows, size), self.dtype) for size in self.layer_sizes[1:-1]])
+        if self.input_dropout.any():
+            Xb = Xb * np.stack(inputs)
+        if not self.dropout.any():
+            return Xb, None
+        return Xb, [np.stack(layer) for layer in zip(*hidden)]
+
+    def _record(self, epoch, X, y, val, running, exact, raise_on_divergence):
+        train_cost, train_acc = self._evaluate(X, y) if exact else (running, None)
+        diverged = ~(np.isfinite(train_cost) & np.isfinite(self.theta).all(axis=1))
+        diverged &= self._active()
+        if diverged.any():
+            k = int(np.flatnonzero(diverged)[0])
+            if raise_on_divergence:
+                raise TrainingDivergedError(epoch, float(train_cost[k]), member=k)
+            self._freeze(np.flatnonzero(diverged), epoch)
+        records = self._records
+        records["active"].append(self._active())
+        records["train_cost"].append(train_cost)
+        if train_acc is not None:
+            records["train_accuracy"].append(train_acc)
+        if val is not None:
+            val_cost, val_acc = self._evaluate(*val)
+            records["val_cost"].append(val_cost)
+            if val_acc is not None:
+                records["val_accuracy"].append(val_acc)
+
+    def _evaluate(self, X, y):
+        """Each member's data cost and (for classifiers) accuracy, one forward pass."""
+        a = self._forward(X)
+        return self.cost.fn(a, y), (_accuracy(self.cost, a, y) if self._is_classifier() else None)
+
+    # -- divergence -----------------------------------------------------------
+    def _active(self) -> np.ndarray:
+        return self.diverged_epoch == 0
+
+    def _freeze(self, members, epoch: int) -> None:
+        """Keep the diverged members' weights aside; train zeros in their place (no inf/NaN)."""
+        for k in members:
+            self._frozen[int(k)] = self.theta[k].copy()
+            self.diverged_epoch[k] = epoch
+        self._park_frozen()
+
+    def _park_frozen(self) -> None:
+        for k in self._frozen:
+            self.theta[k] = 0.0
+            for state in self.optimizer.state:
+                for array in state.values():
+                    array[k] = 0.0
+
+    def _unpark_frozen(self) -> None:
+        for k, theta in self._frozen.items():
+            self.theta[k] = theta
+
+    # -- members --------------------------------------------------------------
+    @property
+    def history(self) -> list[History]:
+        """Each member's ``History`` (epochs after its divergence left out)."""
+        return [self._member_history(k) for k in range(self.n_members)]
+
+    def _member_history(self, k: int) -> History:
+        active = [bool(a[k]) for a in self._records["active"]]
+        lists = {name: [float(v[k]) for v, on in zip(values, active) if on]
+                 for name, values in self._records.items() if name != "active"}
+        return History(**lists)
+
+    def member(self, k: int) -> NeuralNetwork:
+        """Member k as an ordinary ``NeuralNetwork``: weights, history, generator and
+        optimizer state, so that it predicts, saves and trains on as if trained alone."""
+        k = range(self.n_members)[k]
+        opt = copy.copy(self.optimizer)
+        opt.schedule = _member_schedule(self.optimizer.schedule, k)
+        opt.state = [{key: array[k].copy() for key, array in s.items()} for s in self.optimizer.state]
+        net = NeuralNetwork(self.layer_sizes, activations=copy.deepcopy(self.activations),
+                            cost=copy.deepcopy(self.cost), optimizer=opt,
+                            regularization=copy.deepcopy(self.penalty), lam=float(self.lam[k]),
+                            dropout=float(self.dropout[k]), dtype=self.dtype, seed=0,
+                            input_dropout=float(self.input_dropout[k]))
+        net.rng = copy.deepcopy(self.rngs[k])
+        net.theta[...] = self.theta[k]
+        net.history = self._member_history(k)
+        net.best_epoch = int(self.best_epoch[k]) or None
+        return net
+
+
+class _BestWeights:
+    """keep_best for a population: each member's weights at its lowest validation cost."""
+
+    def __init__(self, population: NetworkPopulation):
+        self.population = population
+        self.cost = np.full(population.n_members, np.inf)
+        self.theta = population.theta.copy()
+        self.seen = np.zeros(population.n_members, dtype=bool)
+
+    def update(self, epoch: int, val_cost: np.ndarray) -> None:
+        pop = self.population
+        better = pop._active() & (val_cost < self.cost)
+        self.cost[better] = val_cost[better]
+        self.theta[better] = pop.theta[better]
+        pop.best_epoch[better] = epoch
+        self.seen |= better
+
+    def restore(self) -> None:
+        keep = self.seen & self.population._active()
+        self.population.theta[keep] = self.theta[keep]
+
+
+#: Estimator hyperparameters that may differ between the members of one population.
+MEMBER_PARAMS = ("learning_rate", "lam", "random_state", "dropout", "input_dropout")
+
+
+class PopulationSearchCV:
+    """Exhaustive cross-validated grid search over ``FFNNRegressor``/``FFNNClassifier``
+    hyperparameters, training each group of candidates on each fold as one population.
+
+    Candidates that differ only in ``MEMBER_PARAMS`` (learning rate, lam, seed, dropout
+    rates) form a group; for every group and fold one ``NetworkPopulation`` trains them
+    all at once. Each member is bit-identical to the estimator that ``GridSearchCV``
+    would fit, and is scored as the estimator's ``score`` does (R^2 for regression,
+    accuracy for classification), so ``cv_results_`` holds the same scores.
+
+    Parameters
+    ----------
+    estimator : FFNNRegressor or FFNNClassifier, the settings outside the grid
+    param_grid : dict or list of dicts, as for scikit-learn's ``GridSearchCV``
+    cv : int, splitter or iterable of (train, test) index pairs (default 5 folds;
+        stratified for a classifier, as in ``GridSearchCV``)
+    refit : bool, refit the best candidate on all the data as ``best_estimator_``
+
+    Attributes
+    ----------
+    cv_results_ : dict in ``GridSearchCV``'s format (``params``, ``param_*``,
+        ``split{i}_test_score``, ``mean_test_score``, ``std_test_score``,
+        ``rank_test_score``, mean/std fit and score times). A member's fit time is its
+        population's time divided by the number of members.
+    best_index_, best_params_, best_score_, best_estimator_, n_splits_
+    """
+
+    def __init__(self, estimator, param_grid, cv=5, refit: bool = True):
+        self.estimator = estimator
+        self.param_grid = param_grid
+        self.cv = cv
+        self.refit = refit
+
+    def fit(self, X, y) -> "PopulationSearchCV":
+        """Score every candidate of the grid on every fold, then refit the best."""
+        from sklearn.base import clone, is_classifier
+        from sklearn.model_selection import ParameterGrid, check_cv
+
+        if not isinstance(self.estimator, _BaseFFNN):
+            raise ValueError(f"estimator must be an FFNNRegressor or FFNNClassifier, got {self.estimator!r}")
+        X, y = np.asarray(X), np.asarray(y)
+        candidates = list(ParameterGrid(self.param_grid))
+        folds = list(check_cv(self.cv, y, classifier=is_classifier(self.estimator)).split(X, y))
+        shape = (len(candidates), len(folds))
+        scores, fit_times, score_times = np.empty(shape), np.empty(shape), np.empty(shape)
+        for group in _group_candidates(candidates).values():
+            estimators = [clone(self.estimator).set_params(**candidates[i]) for i in group]
+            for j, (train, test) in enumerate(folds):
+                scores[group, j], fit_times[group, j], score_times[group, j] = _fit_score_population(
+                    estimators, X[train], y[train], X[test], y[test])
+        self.cv_results_ = _cv_results(candidates, scores, fit_times, score_times)
+        self.n_splits_ = len(folds)
+        self.best_index_ = int(self.cv_results_["rank_test_score"].argmin())
+        self.best_params_ = candidates[self.best_index_]
+        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
+        if self.refit:
+            self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
+        return self
+
+
+def _group_candidates(candidates: list[dict]) -> dict[str, list[int]]:
+    """Indices of the candidates that share every parameter outside ``MEMBER_PARAMS``."""
+    groups: dict[str, list[int]] = {}
+    for i, params in enumerate(candidates):
+        shared = sorted((k, repr(v)) for k, v in params.items() if k not in MEMBER_PARAMS)
+        groups.setdefault(repr(shared), []).append(i)
+    return groups
+
+
+def _fit_score_population(estimators, X_train, y_train, X_test, y_test):
+    """Train the estimators' networks as one population on one fold and score each member.
+
+    Returns scores, fit times and score times, each of shape (K,) (times split evenly).
+    """
+    from sklearn.metrics import accuracy_score, r2_score
+
+    tic = time.perf_counter()
+    first = estimators[0]
+    X, Y, classes = _estimator_targets(first, X_train, y_train)
+    pop = _estimator_population(estimators, X, Y, classes is not None)
+    pop.fit(X, Y, epochs=first.epochs, batch_size=first.batch_size)
+    fit_time = time.perf_counter() - tic
+    tic = time.perf_counter()
+    X_test = validate_data(first, X_test, reset=False, dtype=[np.float64, np.float32])
+    out = pop.forward(X_test)
+    scores = np.full(len(estimators), np.nan)  # GridSearchCV's error_score for a diverged fit
+    for k in np.flatnonzero(pop.diverged_epoch == 0):
+        if classes is not None:
+            scores[k] = accuracy_score(y_test, classes[out[k].argmax(axis=1)])
+        else:
+            scores[k] = r2_score(y_test, out[k][:, 0].copy() if y_train.ndim == 1 else out[k])
+    score_time = time.perf_counter() - tic
+    return scores, fit_time / len(estimators), score_time / len(estimators)
+
+
+def _estimator_targets(estimator, X, y):
+    """X and the network's targets as the estimator's ``fit`` makes them (one-hot for a
+    classifier, a column for 1-D regression targets), and the classes (None for regression)."""
+    if isinstance(estimator, FFNNClassifier):
+        X, y = validate_data(estimator, X, y, dtype=[np.float64, np.float32])
+        classes, y_idx = np.unique(column_or_1d(y), return_inverse=True)
+        return X, np.eye(len(classes), dtype=X.dtype)[y_idx], classes
+    X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=True,
+                         dtype=[np.float64, np.float32])
+    return X, (y.reshape(-1, 1) if y.ndim == 1 else y), None
+
+
+def _estimator_population(estimators, X, Y, classifier: bool) -> NetworkPopulation:
+    """One population whose member k is the network ``estimators[k].fit`` would train."""
+    first = estimators[0]
+    hidden = tuple(first.hidden_layer_sizes) if first.hidden_layer_sizes is not None else ()
+    output, cost = ("softmax", "cross_entropy") if classifier else ("linear", "mse")
+    schedules = [est._schedule(X.shape[0]) for est in estimators]
+    schedule = copy.copy(schedules[0])
+    schedule.eta = np.array([s.eta for s in schedules], dtype=np.float64)
+    return NetworkPopulation(
+        (X.shape[1], *hidden, Y.shape[1]), activations=[first.activation] * len(hidden) + [output],
+        cost=cost, optimizer=first.optimizer, learning_rate=schedule,
+        regularization=first.regularization, lam=[est.lam for est in estimators], init=first.init,
+        dropout=[est.dropout for est in estimators], dtype=first.dtype,
+        seed=[est._seed() for est in estimators],
+        input_dropout=[est.input_dropout for est in estimators])
+
+
+def _cv_results(candidates, scores, fit_times, score_times) -> dict:
+    """``cv_results_`` computed exactly as scikit-learn's ``BaseSearchCV`` does."""
+    from scipy.stats import rankdata
+    from sklearn.model_selection._search import _yield_masked_array_for_each_param
+
+    results = {}
+    for name, array in (("fit_time", fit_times), ("score_time", score_times)):
+        results[f"mean_{name}"] = np.average(array, axis=1)
+        results[f"std_{name}"] = np.sqrt(np.average((array - results[f"mean_{name}"][:, None]) ** 2, axis=1))
+    results.update(_yield_masked_array_for_each_param(candidates))
+    results["params"] = candidates
+    for j in range(scores.shape[1]):
+        results[f"split{j}_test_score"] = scores[:, j]
+    means = np.average(scores, axis=1)
+    results["mean_test_score"] = means
+    results["std_test_score"] = np.sqrt(np.average((scores - means[:, None]) ** 2, axis=1))
+    if np.isnan(means).all():
+        results["rank_test_score"] = np.ones_like(means, dtype=np.int32)
+    else:
+        means = np.nan_to_num(means, nan=np.nanmin(means) - 1)
+        results["rank_test_score"] = rankdata(-means, method="min").astype(np.int32, copy=False)
+    return results
 
 
 # ============================================================================
