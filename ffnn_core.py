@@ -1303,8 +1303,9 @@ class NetworkPopulation:
         template = NeuralNetwork(layer_sizes, activations, output_activation, cost, optimizer,
                                  _member_schedule(schedule, 0), regularization, self.lam[0], init,
                                  self.dropout[0], dtype, 0, self.input_dropout[0])  # shared checks
-        self.layer_sizes, self.activations, self.cost = template.layer_sizes, template.activations, template.cost
-        self.penalty, self.dtype, self.n_members = template.penalty, template.dtype, size
+        self.layer_sizes, self.activations = template.layer_sizes, template.activations
+        self.cost, self.penalty, self.dtype = template.cost, template.penalty, template.dtype
+        self.n_members = size
         self.optimizer = resolve_optimizer(optimizer, schedule)
         seeds = [_member_seed(seed, k) for k in range(size)]
         self.rngs = [s if isinstance(s, np.random.Generator) else np.random.default_rng(s) for s in seeds]
@@ -1319,6 +1320,15 @@ class NetworkPopulation:
 
     def __len__(self) -> int:
         return self.n_members
+
+    def __getstate__(self) -> dict:
+        """Pickle and deepcopy without the views, which ``__setstate__`` rebuilds on the copy."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("params", "_grads")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.params = param_views(self.theta, self.layer_sizes)
+        self._grads = param_views(self._grad_flat, self.layer_sizes)
 
     def __getitem__(self, k) -> NeuralNetwork:
         return self.member(k)

@@ -95,9 +95,9 @@ def sklearn_loop(X, Y, K, E):
 
     def run():
         for seed in range(K):
-            MLPRegressor(hidden_layer_sizes=RUNGE_LAYERS[1:-1], activation="relu", solver="adam", batch_size=RUNGE_BATCH,
-                         learning_rate_init=RUNGE_ETA, max_iter=E, tol=0.0, n_iter_no_change=10 ** 9,
-                         random_state=seed).fit(X, Y[:, 0])
+            MLPRegressor(hidden_layer_sizes=RUNGE_LAYERS[1:-1], activation="relu", solver="adam",
+                         batch_size=RUNGE_BATCH, learning_rate_init=RUNGE_ETA, max_iter=E, tol=0.0,
+                         n_iter_no_change=10 ** 9, random_state=seed).fit(X, Y[:, 0])
     return run, K * E
 
 

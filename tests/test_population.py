@@ -4,7 +4,11 @@ Bit-identity is checked on the bytes of theta and on the history (Python floats 
 with ==), for every optimizer, float64 and float32, with and without dropout and penalties.
 """
 
+import copy
+import pickle
+import sys
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,6 +197,19 @@ def test_population_warm_start_continues_like_the_lone_networks():
         assert_same_network(net, pop[k])
 
 
+def test_a_pickled_or_deep_copied_population_trains_on_like_the_original():
+    X, Y = task_data("regression")
+    pop = fc.NetworkPopulation((3, 6, 2), optimizer="adam", learning_rate=RATES, seed=SEEDS, dropout=0.1)
+    pop.fit(X, Y, epochs=2, batch_size=6)
+    copies = [pickle.loads(pickle.dumps(pop)), copy.deepcopy(pop)]
+    pop.fit(X, Y, epochs=2, batch_size=6)
+    for twin in copies:
+        twin.fit(X, Y, epochs=2, batch_size=6)
+        assert twin.theta.tobytes() == pop.theta.tobytes()
+        assert twin.forward(X).tobytes() == pop.forward(X).tobytes()
+        assert twin.history == pop.history
+
+
 # -- memory -------------------------------------------------------------------
 
 def test_parameters_are_views_of_one_array():
@@ -273,3 +290,16 @@ def test_search_rejects_other_estimators():
     from sklearn.linear_model import Ridge
     with pytest.raises(ValueError, match="estimator must be"):
         fc.PopulationSearchCV(Ridge(), {"alpha": [1.0]}).fit(np.ones((4, 1)), np.ones(4))
+
+
+# -- the benchmark runs end to end (a smoke test, not a timing test) ------------
+
+def test_benchmark_prints_both_tables(capsys):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_population
+
+    bench_population.main(["--K", "1", "3", "--epochs", "2", "--work", "6", "--min-epochs", "1",
+                           "--seq-networks", "1", "--sk-networks", "1", "--rounds", "1",
+                           "--no-torch", "--mnist-n", "128", "--mnist-K", "2", "--mnist-rounds", "1"])
+    out = capsys.readouterr().out
+    assert "| 3 |" in out and "population, K = 2" in out and "one NeuralNetwork" in out
