@@ -91,13 +91,19 @@ def one_after_another(X, Y, K, E):
 
 
 def sklearn_loop(X, Y, K, E):
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPRegressor
 
     def run():
-        for seed in range(K):
-            MLPRegressor(hidden_layer_sizes=RUNGE_LAYERS[1:-1], activation="relu", solver="adam",
-                         batch_size=RUNGE_BATCH, learning_rate_init=RUNGE_ETA, max_iter=E, tol=0.0,
-                         n_iter_no_change=10 ** 9, random_state=seed).fit(X, Y[:, 0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # tol=0: it never converges
+            for seed in range(K):
+                fit_one(seed)
+
+    def fit_one(seed):
+        MLPRegressor(hidden_layer_sizes=RUNGE_LAYERS[1:-1], activation="relu", solver="adam",
+                     batch_size=RUNGE_BATCH, learning_rate_init=RUNGE_ETA, max_iter=E, tol=0.0,
+                     n_iter_no_change=10 ** 9, random_state=seed).fit(X, Y[:, 0])
     return run, K * E
 
 
