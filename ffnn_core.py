@@ -1199,6 +1199,9 @@ def _check_pairing(cost: Cost, output: Activation) -> None:
 # ============================================================================
 
 
+_MEMBERWISE_UPDATE_MIN = 10_000  # parameters per member from which the optimizer steps member by member
+
+
 def _is_sequence(value) -> bool:
     return isinstance(value, (list, tuple, range)) or (isinstance(value, np.ndarray) and value.ndim > 0)
 
@@ -1289,8 +1292,9 @@ class NetworkPopulation:
                  cost="mse", optimizer="adam", learning_rate=0.001, regularization=None,
                  lam=0.0, init: str = "xavier", dropout=0.0, dtype=np.float64, seed=None,
                  input_dropout=0.0, n_members: int | None = None):
-        size = _population_size(n_members, seed=seed, learning_rate=learning_rate, lam=lam,
-                                dropout=dropout, input_dropout=input_dropout)
+        size = _population_size(n_members, seed=seed, lam=lam, dropout=dropout,
+                                input_dropout=input_dropout,
+                                learning_rate=getattr(learning_rate, "eta", learning_rate))
         if not isinstance(optimizer, str):
             raise ValueError(f"a population's optimizer must be a name from {sorted(OPTIMIZERS)}, "
                              f"got {optimizer!r}")
@@ -1417,8 +1421,24 @@ class NetworkPopulation:
                 total += self.cost.fn(acts[-1], yb) * Xb.shape[-2]
                 backpropagate(self.params, zs, acts, yb, self.activations, self.cost,
                               self.penalty, self.lam, self._grads, dropout_masks=masks)
-                self.optimizer.update([self.theta], [self._grad_flat])
+                self._update()
         return total / n
+
+    def _update(self) -> None:
+        """One optimizer step for all members: at once for small networks; member by member
+        for large ones, so that each of the step's passes stays in cache (16 MNIST members
+        in float32: 190 instead of 450 us per member and step). The same operations either way."""
+        opt = self.optimizer
+        if self.theta.shape[1] < _MEMBERWISE_UPDATE_MIN:
+            opt.update([self.theta], [self._grad_flat])
+            return
+        eta = _per_member(opt.schedule(opt.t), self.theta)  # as Optimizer.update
+        opt.t += 1
+        if not opt.state:
+            opt.state = [opt._new_state(self.theta)]
+        for k in range(self.n_members):
+            state = {key: array[k] for key, array in opt.state[0].items()}
+            opt._step(self.theta[k], self._grad_flat[k], state, eta if np.ndim(eta) == 0 else eta[k])
 
     def _shuffles(self, n: int) -> np.ndarray:
         """Each active member's row order for the epoch, shape (K, n): ``rng.permutation(n)``,

@@ -95,6 +95,20 @@ def test_classifier_members_bit_identical_with_accuracy(task, dtype):
     assert pop.accuracy(X, Y).tolist() == [net.accuracy(X, Y) for net in nets]
 
 
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_large_members_stepped_one_at_a_time_stay_bit_identical(optimizer):
+    X, Y = task_data("regression")
+    layers = (3, 120, 90, 2)  # 11,552 parameters: the optimizer steps member by member
+    assert fc.n_parameters(layers) >= fc._MEMBERWISE_UPDATE_MIN
+    pop = fc.NetworkPopulation(layers, optimizer=optimizer, learning_rate=RATES, dtype="float32",
+                               seed=SEEDS, regularization="l2", lam=[0.1, 0.0, 0.2])
+    pop.fit(X, Y, epochs=2, batch_size=8)
+    for k, seed in enumerate(SEEDS):
+        net = fc.NeuralNetwork(layers, optimizer=optimizer, learning_rate=RATES[k], dtype="float32",
+                               seed=seed, regularization="l2", lam=[0.1, 0.0, 0.2][k])
+        assert_same_network(net.fit(X, Y, epochs=2, batch_size=8), pop[k])
+
+
 @pytest.mark.parametrize("batch_size", [None, 37, 1])
 def test_full_batch_and_single_row_batches(batch_size):
     pop, nets = train_both("regression", "rmsprop", "float64", "plain", epochs=2, batch_size=batch_size)
@@ -238,6 +252,7 @@ def test_training_memory_is_not_a_copy_of_X_per_member():
     (dict(seed=[1, 2], n_members=3), "disagree on the population size"),
     (dict(seed=[]), "at least one member"),
     (dict(seed=1.5), "seed"),
+    (dict(seed=[1, 2], learning_rate=fc.Constant(np.array([0.1, 0.2, 0.3]))), "disagree"),
     (dict(optimizer=fc.Adam()), "optimizer must be a name"),
     (dict(learning_rate=[0.1, -1.0]), "learning_rate"),
     (dict(lam=[0.1, -1.0]), "lam"),
