@@ -741,8 +741,9 @@ def feed_forward(params: Params, X: np.ndarray, activations: Sequence[Activation
 
     Parameters
     ----------
-    params : list of (W, b)
-    X : ndarray of shape (n_samples, n_features)
+    params : list of (W, b); a population's W of shape (K, n_in, n_out), b (K, 1, n_out)
+    X : ndarray of shape (n_samples, n_features), or (K, n_samples, n_features) per member
+        (a 2-D X is shared by all members)
     activations : one ``Activation`` per layer
     keep : bool
         If True return the lists ``zs`` and ``activations`` (for backpropagation),
@@ -779,7 +780,9 @@ def backpropagate(params: Params, zs: list, acts: list, y: np.ndarray,
     dC/dW^l = a^{l-1 T} delta^l (+ penalty gradient);  dC/db^l = sum over samples of delta^l
 
     ``grads`` (a list of (dW, db) arrays, e.g. views of one flat vector) is written in
-    place when given, else new arrays are returned. The penalty uses n = len(y).
+    place when given, else new arrays are returned. The penalty uses n = y.shape[-2].
+    With a leading population axis (W of shape (K, n_in, n_out), y of shape (K, n, n_out),
+    ``lam`` a scalar or K values) every product and sum is taken per member.
     """
     if grads is None:
         grads = [(np.empty_like(W), np.empty_like(b)) for W, b in params]
