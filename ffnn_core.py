@@ -39,6 +39,7 @@ import hashlib
 import math
 import numbers
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -1621,11 +1622,14 @@ class PopulationSearchCV:
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self.estimator)).split(X, y))
         shape = (len(candidates), len(folds))
         scores, fit_times, score_times = np.empty(shape), np.empty(shape), np.empty(shape)
+        diverged = np.zeros(shape, dtype=bool)
         for group in _group_candidates(candidates).values():
             estimators = [clone(self.estimator).set_params(**candidates[i]) for i in group]
             for j, (train, test) in enumerate(folds):
-                scores[group, j], fit_times[group, j], score_times[group, j] = _fit_score_population(
-                    estimators, X[train], y[train], X[test], y[test])
+                (scores[group, j], diverged[group, j], fit_times[group, j],
+                 score_times[group, j]) = _fit_score_population(estimators, X[train], y[train],
+                                                                X[test], y[test])
+        _report_failures(diverged)
         self.cv_results_ = _cv_results(candidates, scores, fit_times, score_times)
         self.n_splits_ = len(folds)
         self.best_index_ = int(self.cv_results_["rank_test_score"].argmin())
@@ -1648,7 +1652,8 @@ def _group_candidates(candidates: list[dict]) -> dict[str, list[int]]:
 def _fit_score_population(estimators, X_train, y_train, X_test, y_test):
     """Train the estimators' networks as one population on one fold and score each member.
 
-    Returns scores, fit times and score times, each of shape (K,) (times split evenly).
+    Returns scores, which members diverged, fit times and score times, each of shape (K,)
+    (times split evenly).
     """
     from sklearn.metrics import accuracy_score, r2_score
 
@@ -1668,7 +1673,20 @@ def _fit_score_population(estimators, X_train, y_train, X_test, y_test):
         else:
             scores[k] = r2_score(y_test, out[k][:, 0].copy() if y_train.ndim == 1 else out[k])
     score_time = time.perf_counter() - tic
-    return scores, fit_time / len(estimators), score_time / len(estimators)
+    return scores, pop.diverged_epoch > 0, fit_time / len(estimators), score_time / len(estimators)
+
+
+def _report_failures(diverged: np.ndarray) -> None:
+    """As ``GridSearchCV`` with ``error_score=nan``: raise when every fit failed, else warn."""
+    from sklearn.exceptions import FitFailedWarning
+
+    if diverged.all():
+        raise ValueError(f"All the {diverged.size} fits failed: every network diverged "
+                         "(TrainingDivergedError); try smaller learning rates")
+    if diverged.any():
+        warnings.warn(f"{int(diverged.sum())} fits failed out of a total of {diverged.size}: the "
+                      "networks diverged (TrainingDivergedError); their scores are nan",
+                      FitFailedWarning)
 
 
 def _estimator_targets(estimator, X, y):

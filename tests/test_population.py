@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
+from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import GridSearchCV, KFold
 
 import ffnn_core as fc
@@ -146,6 +147,15 @@ def test_int_seed_gives_consecutive_member_seeds():
     pop = fc.NetworkPopulation((2, 3, 1), seed=7, n_members=3)
     for k in range(3):
         assert pop[k].theta.tobytes() == fc.NeuralNetwork((2, 3, 1), seed=7 + k).theta.tobytes()
+
+
+def test_seed_none_draws_fresh_members_and_callback_sees_every_epoch():
+    X, Y = task_data("regression")
+    pop = fc.NetworkPopulation((3, 4, 2), seed=None, n_members=3)
+    assert len({pop.theta[k].tobytes() for k in range(3)}) == 3
+    seen = []
+    pop.fit(X, Y, epochs=3, batch_size=10, callback=lambda epoch, p: seen.append((epoch, p is pop)))
+    assert seen == [(1, True), (2, True), (3, True)]
 
 
 # -- divergence ---------------------------------------------------------------
@@ -293,12 +303,31 @@ def test_search_equals_gridsearchcv_classifier_with_schedule_and_divergence():
                             batch_size=16, epochs=8,
                             lr_schedule="inverse_time", decay=0.01, init="normal")
     grid = [{"learning_rate": [0.05, 1e4], "random_state": [0, 3], "dropout": [0.0, 0.2]}]
-    ours = fc.PopulationSearchCV(est, grid, cv=3).fit(X, y)
-    with pytest.warns(Warning):  # scikit-learn warns about the diverged fits
+    with pytest.warns(FitFailedWarning, match="fits failed out of a total of 24"):
+        ours = fc.PopulationSearchCV(est, grid, cv=3).fit(X, y)
+    with pytest.warns(FitFailedWarning, match="fits failed out of a total of 24"):
         theirs = GridSearchCV(est, grid, cv=3).fit(X, y)
     assert np.isnan(theirs.cv_results_["mean_test_score"]).any()  # the case is exercised
     assert_same_cv_results(ours, theirs, 3)
     assert isinstance(ours.best_estimator_, fc.FFNNClassifier)
+
+
+def test_search_raises_like_gridsearchcv_when_every_fit_diverges():
+    X, y = load_iris(return_X_y=True)
+    est = fc.FFNNClassifier(hidden_layer_sizes=(5,), activation="leaky_relu", optimizer="sgd",
+                            batch_size=16, epochs=8, init="normal", learning_rate=1e4)
+    grid = {"random_state": [0, 3]}
+    with pytest.raises(ValueError, match="All the 6 fits failed"):
+        GridSearchCV(est, grid, cv=3).fit(X, y)
+    with pytest.raises(ValueError, match="All the 6 fits failed"):
+        fc.PopulationSearchCV(est, grid, cv=3).fit(X, y)
+
+
+def test_cv_results_rank_all_nan_means_as_scikit_learn():
+    scores = np.array([[np.nan, 0.5], [0.7, np.nan]])  # every candidate failed on one fold
+    results = fc._cv_results([{"a": 1}, {"a": 2}], scores, np.ones((2, 2)), np.ones((2, 2)))
+    assert results["rank_test_score"].tolist() == [1, 1]
+    assert np.isnan(results["mean_test_score"]).all()
 
 
 def test_search_rejects_other_estimators():
