@@ -330,6 +330,32 @@ def test_cv_results_rank_all_nan_means_as_scikit_learn():
     assert np.isnan(results["mean_test_score"]).all()
 
 
+def test_search_with_a_random_state_instance_equals_gridsearchcv():
+    x, y = fc.make_runge_data(30, noise=0.05, seed=2)
+    est = fc.FFNNRegressor(hidden_layer_sizes=(4,), activation="tanh", batch_size=6, epochs=5,
+                           random_state=np.random.RandomState(3))  # each fit draws from a fresh copy
+    grid = {"learning_rate": [0.01, 0.03]}
+    ours = fc.PopulationSearchCV(est, grid, cv=3).fit(x[:, None], y)
+    theirs = GridSearchCV(est, grid, cv=3).fit(x[:, None], y)
+    assert_same_cv_results(ours, theirs, 3)
+
+
+def test_from_networks_takes_over_alike_untrained_networks_only():
+    X, Y = task_data("regression")
+    nets = [fc.NeuralNetwork((3, 5, 2), optimizer="rmsprop", learning_rate=RATES[k], seed=seed,
+                             regularization="l2", lam=0.1 * k, dropout=0.1 * k) for k, seed in enumerate(SEEDS)]
+    pop = fc.NetworkPopulation.from_networks(nets).fit(X, Y, epochs=2, batch_size=7)
+    for k, seed in enumerate(SEEDS):
+        net = fc.NeuralNetwork((3, 5, 2), optimizer="rmsprop", learning_rate=RATES[k], seed=seed,
+                               regularization="l2", lam=0.1 * k, dropout=0.1 * k)
+        assert_same_network(net.fit(X, Y, epochs=2, batch_size=7), pop[k])
+    with pytest.raises(ValueError, match="differ only in"):
+        fc.NetworkPopulation.from_networks([fc.NeuralNetwork((3, 5, 2)), fc.NeuralNetwork((3, 4, 2))])
+    trained = fc.NeuralNetwork((3, 5, 2)).fit(X, Y, epochs=1)
+    with pytest.raises(ValueError, match="untrained"):
+        fc.NetworkPopulation.from_networks([fc.NeuralNetwork((3, 5, 2)), trained])
+
+
 def test_search_rejects_other_estimators():
     from sklearn.linear_model import Ridge
     with pytest.raises(ValueError, match="estimator must be"):
