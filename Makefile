@@ -21,7 +21,7 @@ $(foreach setting,$(REPRO_ENV),$(eval export $(setting)))
 # Notebook kernels (and their joblib workers) import ffnn_core from the repository root.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: all venv figures test unit nbval data lab bench clean print-env
+.PHONY: all venv figures test unit nbval data lab bench select-mnist clean print-env
 
 all: test
 
@@ -62,6 +62,9 @@ lab: $(ENV_DEP)
 bench: $(ENV_DEP)
 	env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u MKL_NUM_THREADS $(PY) benchmarks/bench_mnist.py  # it sets its own --threads
 	env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u MKL_NUM_THREADS $(PY) benchmarks/bench_population.py  # one BLAS thread, set inside
+
+select-mnist: $(ENV_DEP)  # re-runs the choice of notebook 04's best network on validation data (~15 CPU min)
+	$(PY) notebooks/select_mnist_best.py --epochs 20 30 40 --input-dropout 0 0.2
 
 print-env:  # the reproducible settings as make exports them (tests/test_environment.py checks them)
 	@$(foreach setting,$(REPRO_ENV),echo '$(setting)';)
