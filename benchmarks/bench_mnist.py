@@ -178,7 +178,7 @@ def where_the_time_goes(X, Y, dtype, epoch: float, ref: float, key: int) -> None
     print(f"| the rest: bias adds and sums, softmax, cost, per-batch Python | "
           f"{epoch - counted:.3f} | {(epoch - counted) / epoch:.0%} |")
     allowed = target * ref - pieces["matrix products at batch 64"]
-    print(f"\nthe issue's target, {target} x scikit-learn = {target * ref:.3f} s, leaves {allowed:.3f} s "
+    print(f"\nthe speed target, {target} x scikit-learn = {target * ref:.3f} s, leaves {allowed:.3f} s "
           f"beside the matrix products; the four elementwise pieces above take "
           f"{counted - pieces['matrix products at batch 64']:.3f} s", end="")
 

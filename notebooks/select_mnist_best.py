@@ -9,7 +9,7 @@ part that is a canonical test image), trains on the other 50,000 for each candid
 schedule spans the whole run, so every epoch count is a separate run) and prints the
 validation accuracy after the last epoch, the one the notebook keeps.
 
-    make select-mnist          # or: .venv/bin/python notebooks/select_mnist_best.py --epochs 20 30 40 --input-dropout 0 0.2
+    make select-mnist          # or: .venv/bin/python notebooks/select_mnist_best.py --epochs 20 30 --input-dropout 0 0.2
 """
 
 import argparse
@@ -25,7 +25,7 @@ from ffnn_core import CosineDecay, NeuralNetwork, load_mnist, one_hot
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, nargs="+", default=[20, 30, 40])
+    parser.add_argument("--epochs", type=int, nargs="+", default=[20, 30])
     parser.add_argument("--input-dropout", type=float, nargs="+", default=[0.0, 0.2])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(Path(__file__).with_suffix(".csv")),

@@ -23,7 +23,7 @@ def test_mnist_table_and_breakdown(capsys):
     pieces = re.findall(r"^\| (RMSprop update|gathering the batch|L2 gradient)[^|]*\| ([0-9.]+) \|",
                         out, flags=re.M)
     assert len(pieces) == 6 and all(float(v) >= 0 for _, v in pieces)
-    assert out.count("the issue's target") == 2
+    assert out.count("the speed target") == 2
 
 
 def test_runge_table(capsys):
