@@ -14,6 +14,8 @@ One module, read top to bottom; each section holds the report's equations for it
                    functions, each bit-identical to its lone network; ``PopulationSearchCV``.
 8. Estimators   -- ``FFNNRegressor``/``FFNNClassifier``; one function builds their network.
 9. Data         -- ``one_hot``, ``standardize``, Runge's function and MNIST.
+10. Inference   -- paired comparisons over seeds: bootstrap and exact intervals, Holm's
+                   correction, equivalence margins, Wilson intervals; one standard for every verdict.
 
 Rows are samples: a layer computes ``Z = A_prev @ W + b``, ``W`` of shape ``(n_in, n_out)``.
 Every cost is a *mean* over samples. All randomness comes from one ``numpy.random.Generator``
