@@ -1876,6 +1876,13 @@ class MNIST:
         """The original 60,000 training and 10,000 test images (views, no copy)."""
         return self.X[:60000], self.X[60000:], self.y[:60000], self.y[60000:]
 
+    def validation_split(self, n_val: int = 10_000, seed: int = 0):
+        """Row indices (fit, val) for choices judged against the canonical test set: ``n_val``
+        random rows of the canonical 60,000 training images held out, the others to fit on.
+        No canonical test image (rows 60,000-69,999) is in either part."""
+        perm = np.random.default_rng([seed, 0]).permutation(60000)
+        return perm[_positive_int(n_val, "n_val"):], perm[:n_val]
+
 
 def _read_idx(path: Path, expected_md5: str) -> np.ndarray:
     if not path.exists():

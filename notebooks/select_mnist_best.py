@@ -33,10 +33,9 @@ def main() -> None:
     args = parser.parse_args()
     rows = ["epochs,input_dropout,val_accuracy_last,best_epoch,val_accuracy_best,n_fit,n_val,seed"]
     threadpool_limits(1)
-    X, _, y, _ = load_mnist().split_canonical()  # the 60,000 training images only
-    perm = np.random.default_rng([args.seed, 0]).permutation(len(y))
-    fit, val = perm[10_000:], perm[:10_000]
-    Y = one_hot(y, 10, dtype=np.float32)
+    mnist = load_mnist()
+    X, Y = mnist.X, one_hot(mnist.y, 10, dtype=np.float32)
+    fit, val = mnist.validation_split(10_000, args.seed)  # canonical training images only
     for epochs, p_in in product(args.epochs, args.input_dropout):
         steps = epochs * -(-len(fit) // 256)
         net = NeuralNetwork((784, 800, 800, 10), activations="relu", output_activation="softmax",

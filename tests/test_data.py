@@ -58,6 +58,17 @@ def test_mnist_shapes_ranges_and_splits(mnist):
     assert yc[:5].tolist() == [5, 0, 4, 1, 9] and yct[:5].tolist() == [7, 2, 1, 0, 4]
 
 
+def test_validation_split_never_holds_a_canonical_test_image(mnist):
+    # every selection judged on the canonical test set is made on these rows only (#15)
+    fit, val = mnist.validation_split(10_000, seed=0)
+    assert len(val) == 10_000 and len(fit) == 50_000
+    assert max(fit.max(), val.max()) < 60_000 and min(fit.min(), val.min()) >= 0
+    assert len(np.union1d(fit, val)) == 60_000  # disjoint, and every training image used
+    again, _ = mnist.validation_split(10_000, seed=0)
+    np.testing.assert_array_equal(fit, again)
+    assert not np.array_equal(val, mnist.validation_split(10_000, seed=1)[1])
+
+
 def test_one_hot_rows_of_the_identity():
     Y = fc.one_hot(np.array([2, 0, 1, 2]))
     np.testing.assert_array_equal(Y, [[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
