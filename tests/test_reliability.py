@@ -222,9 +222,11 @@ def binary_net(dtype=np.float64, **kw):
                             seed=0, **kw)
 
 
-def test_float32_binary_cross_entropy_of_saturated_correct_prediction_is_small():
-    net = binary_net(np.float32)
-    net.theta[...] = [100.0, 0.0]  # W = 100, b = 0: outputs round to exactly 1 and 0 in float32
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_of_saturated_correct_prediction_is_small(dtype):
+    """float32 fails today (1 - 1e-15 rounds to 1); float64 is the guard for the same clip."""
+    net = binary_net(dtype)
+    net.theta[...] = [100.0, 0.0]  # W = 100, b = 0: outputs round to exactly 1 and 0
     X, y = np.array([[1.0], [-1.0]]), np.array([1.0, 0.0])
     c = net.cost_value(X, y)
     assert np.isfinite(c) and 0.0 <= c < 1e-5
@@ -826,3 +828,50 @@ def test_init_distributions(init):
         for W, n_in in ((W1, 60), (W2, 50)):
             assert abs(W.std() / math.sqrt(2.0 / n_in) - 1.0) < 0.08
         assert not b1.any() and not b2.any()
+
+
+# ============================================================================
+# Strengthening from the mutation sample: documented defaults and eps placement
+# ============================================================================
+
+def _reference_steps(name, g, steps=3):
+    """The docstring equations with the documented default constants, in plain NumPy."""
+    eta = {"sgd": 0.01, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "adam": 0.001}[name]
+    p, s1, s2, out = np.zeros_like(g), np.zeros_like(g), np.zeros_like(g), []
+    for t in range(1, steps + 1):
+        if name == "sgd":
+            p = p - eta * g
+        elif name == "momentum":
+            s1 = 0.9 * s1 - eta * g
+            p = p + s1
+        elif name == "adagrad":
+            s1 = s1 + g * g
+            p = p - eta * g / (np.sqrt(s1) + 1e-8)
+        elif name == "rmsprop":
+            s1 = 0.9 * s1 + 0.1 * g * g
+            p = p - eta * g / (np.sqrt(s1) + 1e-8)
+        else:
+            s1 = 0.9 * s1 + 0.1 * g
+            s2 = 0.999 * s2 + 0.001 * g * g
+            p = p - eta * (s1 / (1 - 0.9 ** t)) / (np.sqrt(s2 / (1 - 0.999 ** t)) + 1e-8)
+        out.append(p.copy())
+    return out
+
+
+@pytest.mark.parametrize("name,cls", [("sgd", fc.SGD), ("momentum", fc.Momentum),
+                                      ("adagrad", fc.AdaGrad), ("rmsprop", fc.RMSprop),
+                                      ("adam", fc.Adam)])
+def test_optimizer_defaults_and_eps_outside_the_root(name, cls):
+    """Gradients of 1, 1e-3 and 1e-10: for the smallest, eps (added outside the root) dominates."""
+    g = np.array([1.0, -1e-3, 1e-10])
+    p, opt, seen = np.zeros(3), cls(), []
+    for _ in range(3):
+        opt.update([p], [g])
+        seen.append(p.copy())
+    for got, want in zip(seen, _reference_steps(name, g)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=0)
+
+
+def test_load_mnist_accepts_a_string_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte\.gz is missing"):
+        fc.load_mnist(str(tmp_path))
