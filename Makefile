@@ -12,21 +12,16 @@ STAMP   := $(VENV)/.installed
 ENV_DEP := $(if $(filter command line,$(origin PY)),,$(STAMP))
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-# Reproducible bytes and threads: no dates in saved figures, one seed for hashing.
-export SOURCE_DATE_EPOCH := 0
-export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
-export PYDEVD_DISABLE_FILE_VALIDATION := 1
-# Same bits on every x86-64 machine: OpenBLAS and NumPy pick their kernels by CPU
-# (AVX-512 machines get other GEMM blocking and other exp/tanh code, so results differ in
-# the last bits, and long training runs amplify that into different printed numbers).
-# Pin both to the AVX2+FMA code paths that every x86-64-v3 CPU runs identically.
-ifeq ($(shell uname -m),x86_64)
-export OPENBLAS_CORETYPE := Haswell
-export NPY_DISABLE_CPU_FEATURES := X86_V4 AVX512_ICL AVX512_SPR
-endif
+# Reproducible bits, bytes and threads: reproducible.env is the one definition (conftest.py
+# applies the same file when pytest is run directly). MACHINE:NAME=VALUE lines apply on
+# that machine type only.
+MACHINE := $(shell uname -m)
+REPRO_ENV := $(shell sed -n -e 's/[[:space:]]*\#.*//' -e 's/^$(MACHINE)://' -e '/^[A-Za-z_][A-Za-z0-9_]*=/p' reproducible.env)
+$(foreach setting,$(REPRO_ENV),$(eval export $(setting)))
+# Notebook kernels (and their joblib workers) import ffnn_core from the repository root.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: all venv figures test unit nbval data lab bench clean
+.PHONY: all venv figures test unit nbval data lab bench clean print-env
 
 all: test
 
@@ -48,7 +43,7 @@ figures: $(ENV_DEP) data
 	  $(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=1200 --ExecutePreprocessor.kernel_name=python3 \
 	    --ExecutePreprocessor.record_timing=False "$$nb" || exit 1; \
-	  $(PY) tests/normalize_notebook.py "$$nb" || exit 1; \
+	  $(PY) notebooks/normalize_notebook.py "$$nb" || exit 1; \
 	  echo "$$nb: $$(( $$(date +%s) - start )) s"; \
 	done
 
@@ -65,7 +60,10 @@ lab: $(ENV_DEP)
 	$(PY) -m jupyter lab notebooks/
 
 bench: $(ENV_DEP)
-	$(PY) benchmarks/bench_mnist.py
+	env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u MKL_NUM_THREADS $(PY) benchmarks/bench_mnist.py  # it sets its own --threads
+
+print-env:  # the reproducible settings as make exports them (tests/test_environment.py checks them)
+	@$(foreach setting,$(REPRO_ENV),echo '$(setting)';)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,94 +1,153 @@
 """A feed-forward neural network written from scratch in NumPy.
 
-One module, read top to bottom:
+One module, read top to bottom; each section holds the report's equations for its part:
 
-1. Activations  -- f(z) and how a gradient flows back through it.
-2. Costs        -- MSE, cross-entropy, binary cross-entropy and their output deltas.
-3. Penalties    -- L1 and L2 on the weights, exactly as the report writes them.
-4. Optimizers   -- GD/SGD, momentum, AdaGrad, RMSprop, Adam, and learning-rate schedules.
-5. Network      -- initialisation, the forward pass, backpropagation (pure functions)
-                   and the ``NeuralNetwork`` training loop around them.
-6. Estimators   -- ``FFNNRegressor`` and ``FFNNClassifier``, thin scikit-learn shells.
-7. Data         -- Runge's function and MNIST.
+1. Guards       -- argument checks, each hyperparameter checked once, where it enters.
+2. Activations  -- f(z) beside how a gradient flows back through it; one registry by name.
+3. Costs/tasks  -- MSE, cross-entropy, binary cross-entropy; each cost is a task owning its
+                   matched output activation, output delta, predict rule and accuracy.
+4. Penalties    -- L1 and L2 on the weights, exactly as the report writes them.
+5. Optimizers   -- GD/SGD, momentum, AdaGrad, RMSprop, Adam; learning-rate schedules.
+6. Network      -- initialisation, forward pass, backpropagation (pure functions over one flat
+                   parameter vector) and the ``NeuralNetwork`` training loop around them.
+7. Estimators   -- ``FFNNRegressor``/``FFNNClassifier``; one function builds their network.
+8. Data         -- ``one_hot``, ``standardize``, Runge's function and MNIST.
 
-Conventions: rows are samples, so a layer computes ``Z = A_prev @ W + b`` with
-``W`` of shape ``(n_in, n_out)``. Every cost is a *mean* over samples (not a sum).
-All randomness comes from one ``numpy.random.Generator`` passed explicitly.
+Rows are samples: a layer computes ``Z = A_prev @ W + b``, ``W`` of shape ``(n_in, n_out)``.
+Every cost is a *mean* over samples. All randomness comes from one ``numpy.random.Generator``
+per network. The tasks (output delta delta^L = a - y up to a constant in each case):
 
-Which output activation goes with which cost (their deltas simplify exactly):
-
-==============  ====================  ==========================
-task            output activation     cost
-==============  ====================  ==========================
-regression      ``linear``            ``mse``
-multi-class     ``softmax``           ``cross_entropy``
-binary          ``sigmoid``           ``binary_cross_entropy``
-==============  ====================  ==========================
+==============  =================  ==========================  ==========================
+task            output activation  cost                        predict
+==============  =================  ==========================  ==========================
+regression      ``linear``         ``mse``                     a^L, shape (n,) if 1 output
+multi-class     ``softmax``        ``cross_entropy``           argmax_k a^L_k
+binary          ``sigmoid``        ``binary_cross_entropy``    1[a^L > 0.5]
+==============  =================  ==========================  ==========================
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import gzip
 import hashlib
+import json
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.metrics import r2_score
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 __all__ = [
     "Activation", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax", "ACTIVATIONS",
-    "Cost", "MSE", "CrossEntropy", "BinaryCrossEntropy", "COSTS",
-    "Penalty", "NoPenalty", "L1", "L2", "PENALTIES",
-    "Constant", "InverseTimeDecay", "CosineDecay",
-    "Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS",
-    "init_params", "feed_forward", "backpropagate", "cost_gradients", "total_cost",
-    "NeuralNetwork", "TrainingDivergedError", "FFNNRegressor", "FFNNClassifier",
-    "runge", "make_runge_data", "load_runge_csv", "load_mnist", "MNIST",
+    "resolve_activation", "Task", "MSE", "CrossEntropy", "BinaryCrossEntropy", "COSTS", "resolve_cost",
+    "Penalty", "L1", "L2", "PENALTIES", "resolve_penalty", "Constant", "InverseTimeDecay", "CosineDecay",
+    "SCHEDULES", "make_schedule", "Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS",
+    "resolve_optimizer", "init_params", "n_parameters", "param_views", "feed_forward", "backpropagate",
+    "cost_gradients", "total_cost", "NeuralNetwork", "History", "TrainingDivergedError", "FFNNRegressor",
+    "FFNNClassifier", "one_hot", "standardize", "runge", "make_runge_data", "load_runge_csv", "load_mnist",
+    "MNIST",
 ]
 
 # ============================================================================
-# 1. Activations
+# 1. Guards: each hyperparameter is checked once, where it enters
+# ============================================================================
+
+
+def _number(value, argument: str, what: str, ok: Callable, kind=numbers.Real):
+    """``value`` if it is a ``kind`` number (not a bool) for which ``ok(value)``, else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, kind) or not ok(value):
+        raise ValueError(f"{argument} must {what}, got {value!r}")
+    return value
+
+
+def _positive(value, argument: str):
+    return _number(value, argument, "be a positive number", lambda v: np.isfinite(v) and v > 0)
+
+
+def _positive_int(value, argument: str) -> int:
+    return int(_number(value, argument, "be a positive integer", lambda v: v > 0, numbers.Integral))
+
+
+def _non_negative(value, argument: str) -> float:
+    return float(_number(value, argument, "be a non-negative number", lambda v: np.isfinite(v) and v >= 0))
+
+
+def _rate(value, argument: str) -> float:
+    return float(_number(value, argument, "lie in [0, 1)", lambda v: 0.0 <= v < 1.0))
+
+
+def _float_dtype(dtype) -> np.dtype:
+    """float32 or float64: training stays in this dtype end to end."""
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    return dt
+
+
+def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
+    sizes = tuple(layer_sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
+    return tuple(_positive_int(s, "layer_sizes entries") for s in sizes)
+
+
+def _from_table(spec, table: dict, base: type, argument: str, **arguments):
+    """``spec`` itself when it is a ``base`` instance, else ``table[spec](**arguments)``."""
+    if isinstance(spec, base):
+        return spec
+    if isinstance(spec, str) and spec in table:
+        return table[spec](**arguments)
+    raise ValueError(f"unknown {argument} {spec!r}; choose one of {sorted(table)} or pass a {base.__name__}")
+
+
+def _generator(seed) -> np.random.Generator:
+    """The one source of randomness: a Generator as given, or one seeded from ``seed``."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """True when no entry of ``a`` is NaN or infinite: one summing pass (scikit-learn's check, half
+    the time of ``isfinite(a).all()`` on MNIST), and the exact test only when the sum is not finite.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(a, axis=None)):
+            return True
+    return bool(np.isfinite(a).all())
+
+
+# ============================================================================
+# 2. Activations: value and backprop side by side
 # ============================================================================
 
 
 class Activation:
-    """An activation ``a = f(z)`` applied to a whole batch ``z`` of shape (n_samples, n_units).
+    """An activation ``a = f(z)`` on a batch ``z`` of shape (n_samples, n_units).
 
-    Subclasses define ``__call__`` and ``derivative``; ``backprop`` turns the gradient
-    with respect to ``a`` into the gradient with respect to ``z`` (elementwise product
-    for every activation but softmax, which couples the units of a row).
+    Subclasses define ``__call__(z)`` and ``backprop(grad_a, z, a)``: dC/dz = dC/da * f'(z) (may
+    overwrite ``grad_a``); ``name`` is the key in ``ACTIVATIONS``, ``arguments()`` what ``save`` keeps.
     """
 
     name = "activation"
 
-    def __call__(self, z: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """f'(z), given both ``z`` and ``a = f(z)`` (whichever is cheaper to use)."""
-        raise NotImplementedError
-
-    def backprop(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-        """dC/dz = dC/da * f'(z); may overwrite ``grad_a``."""
-        grad_a *= self.derivative(z, a)
-        return grad_a
+    def arguments(self) -> dict:
+        return {}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.arguments().items())
+        return f"{type(self).__name__}({args})"
 
 
 class Sigmoid(Activation):
-    """sigma(z) = 1 / (1 + exp(-z)), computed as (1 + tanh(z/2)) / 2: no overflow for any z.
-
-    sigma'(z) = a (1 - a).
-    """
+    """sigma(z) = 1 / (1 + exp(-z)) = (1 + tanh(z/2)) / 2 (no overflow); sigma'(z) = a (1 - a)."""
 
     name = "sigmoid"
 
@@ -98,9 +157,6 @@ class Sigmoid(Activation):
         a *= 0.5
         a += 0.5
         return a
-
-    def derivative(self, z, a):
-        return a * (1.0 - a)
 
     def backprop(self, grad_a, z, a):
         grad_a *= a
@@ -115,9 +171,6 @@ class Tanh(Activation):
 
     def __call__(self, z):
         return np.tanh(z)
-
-    def derivative(self, z, a):
-        return 1.0 - a * a
 
     def backprop(self, grad_a, z, a):
         one_minus_a2 = np.multiply(a, a)
@@ -134,9 +187,6 @@ class ReLU(Activation):
     def __call__(self, z):
         return np.maximum(z, 0.0)
 
-    def derivative(self, z, a):
-        return (z > 0).astype(z.dtype)
-
     def backprop(self, grad_a, z, a):
         np.copyto(grad_a, 0.0, where=z <= 0)  # g * 1[z > 0]; a masked write, no fancy indexing
         return grad_a
@@ -148,22 +198,17 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
 
     def __init__(self, alpha: float = 0.01):
-        if not 0.0 < alpha < 1.0:
-            raise ValueError(f"LeakyReLU alpha must lie in (0, 1), got {alpha!r}")
-        self.alpha = alpha
+        self.alpha = float(_number(alpha, "LeakyReLU alpha", "lie in (0, 1)", lambda v: 0.0 < v < 1.0))
 
     def __call__(self, z):
         return np.maximum(z, self.alpha * z)  # equals where(z > 0, z, alpha z) for 0 < alpha < 1
-
-    def derivative(self, z, a):
-        return np.where(z > 0, 1.0, self.alpha).astype(z.dtype)
 
     def backprop(self, grad_a, z, a):
         np.multiply(grad_a, self.alpha, out=grad_a, where=z <= 0)  # g * (1 or alpha)
         return grad_a
 
-    def __repr__(self):
-        return f"LeakyReLU(alpha={self.alpha})"
+    def arguments(self):
+        return {"alpha": self.alpha}
 
 
 class Linear(Activation):
@@ -174,9 +219,6 @@ class Linear(Activation):
     def __call__(self, z):
         return z
 
-    def derivative(self, z, a):
-        return np.ones_like(z)
-
     def backprop(self, grad_a, z, a):
         return grad_a
 
@@ -184,82 +226,94 @@ class Linear(Activation):
 class Softmax(Activation):
     """softmax(z)_k = exp(z_k - max_j z_j) / sum_j exp(z_j - max_j z_j), row by row.
 
-    Its Jacobian is not diagonal: dC/dz = a * (dC/da - sum_k a_k dC/da_k).
+    Output only, paired with cross-entropy, whose delta a - y needs no backprop through it.
     """
 
     name = "softmax"
 
     def __call__(self, z):
-        e = z - z.max(axis=1, keepdims=True)
+        e = z - z.max(axis=-1, keepdims=True)
         np.exp(e, out=e)
-        e /= e.sum(axis=1, keepdims=True)
+        e /= e.sum(axis=-1, keepdims=True)
         return e
 
-    def derivative(self, z, a):
-        raise NotImplementedError("softmax has a full Jacobian; use backprop()")
 
-    def backprop(self, grad_a, z, a):
-        return a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))
-
-
-#: Name-to-class table; ``resolve_activation`` accepts these names or instances.
-ACTIVATIONS: dict[str, Callable[[], Activation]] = {
+#: The one name-to-class table of activations (``identity`` is another name for ``linear``).
+ACTIVATIONS: dict[str, type[Activation]] = {
     "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU,
     "linear": Linear, "identity": Linear, "softmax": Softmax,
 }
 
 
-def resolve_activation(spec: str | Activation, argument: str = "activation") -> Activation:
-    """Turn a name from ``ACTIVATIONS`` (or an ``Activation``) into an instance."""
-    if isinstance(spec, Activation):
-        return spec
-    if isinstance(spec, str) and spec in ACTIVATIONS:
-        return ACTIVATIONS[spec]()
-    raise ValueError(f"unknown {argument} {spec!r}; choose one of {sorted(ACTIVATIONS)} "
-                     "or pass an Activation instance")
+def resolve_activation(spec: str | Activation, argument: str = "activation", **arguments) -> Activation:
+    """Turn a name from ``ACTIVATIONS`` (with its ``arguments``) or an ``Activation`` into an instance."""
+    return _from_table(spec, ACTIVATIONS, Activation, argument, **arguments)
+
+
+def _layer_activations(activations, output_activation, n_layers) -> list[Activation]:
+    """One Activation per layer; softmax only as the output."""
+    if isinstance(activations, (str, Activation)):
+        hidden = [resolve_activation(activations) for _ in range(n_layers - 1)]
+        acts = hidden + [resolve_activation(output_activation, "output_activation")]
+    else:
+        acts = [resolve_activation(a) for a in activations]
+    if len(acts) != n_layers:
+        raise ValueError(f"activations has {len(acts)} entries but the network has {n_layers} layers")
+    if any(isinstance(a, Softmax) for a in acts[:-1]):
+        raise ValueError("activations: softmax can only be the output activation")
+    return acts
 
 
 # ============================================================================
-# 2. Costs
+# 3. Costs and tasks
 # ============================================================================
 
 _LOG_CLIP = 1e-15  # probabilities are clipped to [1e-15, 1 - 1e-15] inside log()
 
 
-class Cost:
-    """A cost C(a, y) averaged over the n samples of the batch (mean, not sum).
+class Task:
+    """A cost C(a, y), a mean over the n samples, and the task it defines.
 
-    ``fn`` gives the value, ``derivative`` gives dC/da (including the 1/n), and
-    ``delta`` gives the output-layer error dC/dz^L, simplified for the matched pair.
+    ``fn`` is C and ``derivative`` dC/da. With the matched ``output`` activation the output error
+    simplifies to delta^L = dC/dz^L = (a - y) * ``delta_scale``; any other output runs the general
+    chain rule. ``predict`` turns a^L into predictions; ``accuracy`` compares them with y's.
     """
 
     name = "cost"
-    matched_output: type[Activation] | None = None
-
-    def fn(self, a: np.ndarray, y: np.ndarray) -> float:
-        raise NotImplementedError
-
-    def derivative(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    output: type[Activation] = Linear
+    classifier = True
+    needs_output = False  # True: refuse every other output activation
 
     def delta(self, z: np.ndarray, a: np.ndarray, y: np.ndarray, activation: Activation) -> np.ndarray:
-        """delta^L = dC/dz^L; the general chain rule unless the pair is matched."""
+        """delta^L = dC/dz^L, shape (n_samples, n_outputs)."""
+        if type(activation) is self.output:
+            return (a - y) * self.delta_scale(a)
         return activation.backprop(self.derivative(a, y), z, a)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+    def check_output(self, activation: Activation) -> None:
+        """The pairing check: refuse output activations that cannot go with this cost."""
+        if isinstance(activation, Softmax) and self.output is not Softmax:
+            raise ValueError(f"a softmax output needs cost='cross_entropy', got cost={self.name!r}")
+        if self.needs_output and type(activation) is not self.output:
+            raise ValueError(f"cost={self.name!r} needs a {self.output.name} output activation")
+
+    def delta_scale(self, a: np.ndarray) -> float:
+        return 1.0 / a.shape[-2]
+
+    def accuracy(self, a: np.ndarray, y: np.ndarray) -> float:
+        """Fraction of rows whose predicted class matches the class of y (one-hot, or a 0/1 column)."""
+        return float(np.mean(self.predict(a) == self.predict(y)))
 
 
-class MSE(Cost):
-    """C = (1/n) sum_i (y_i - a_i)^2, as in the report.
+class MSE(Task):
+    """Regression: C = (1/n) sum_i (y_i - a_i)^2, averaged over the k outputs too (mean over n k).
 
-    For k > 1 outputs the squared errors are averaged over the k outputs too, so
-    C is ``mean((y - a)**2)`` over all n*k entries. With a linear output
-    delta^L = 2 (a - y) / (n k).
+    With a linear output delta^L = 2 (a - y) / (n k). ``predict``: a^L, shape (n,) for one output.
     """
 
     name = "mse"
-    matched_output = Linear
+    output = Linear
+    classifier = False
 
     def fn(self, a, y):
         diff = a - y
@@ -268,21 +322,21 @@ class MSE(Cost):
     def derivative(self, a, y):
         return (2.0 / a.size) * (a - y)
 
-    def delta(self, z, a, y, activation):
-        if type(activation) is Linear:
-            return (2.0 / a.size) * (a - y)
-        return super().delta(z, a, y, activation)
+    def delta_scale(self, a):
+        return 2.0 / a.size
+
+    def predict(self, a):
+        return a[..., 0] if a.shape[-1] == 1 else a
 
 
-class CrossEntropy(Cost):
-    """Categorical cross-entropy C = -(1/n) sum_i sum_k y_ik log a_ik (a clipped to [1e-15, 1]).
+class CrossEntropy(Task):
+    """Multi-class: C = -(1/n) sum_i sum_k y_ik log a_ik (a clipped to [1e-15, 1]), y one-hot.
 
-    ``y`` is one-hot of shape (n_samples, n_classes). With a softmax output the
-    output error simplifies to delta^L = (a - y) / n.
+    With a softmax output delta^L = (a - y) / n. ``predict``: the class index argmax_k a_k.
     """
 
     name = "cross_entropy"
-    matched_output = Softmax
+    output = Softmax
 
     def fn(self, a, y):
         logs = np.maximum(a, _LOG_CLIP)  # clip to [1e-15, 1]
@@ -292,114 +346,84 @@ class CrossEntropy(Cost):
     def derivative(self, a, y):
         return -y / (np.clip(a, _LOG_CLIP, None) * a.shape[0])
 
-    def delta(self, z, a, y, activation):
-        if type(activation) is Softmax:
-            return (a - y) * (1.0 / a.shape[0])
-        return super().delta(z, a, y, activation)
+    def predict(self, a):
+        return a.argmax(axis=-1)
 
 
-class BinaryCrossEntropy(Cost):
-    """C = -(1/n) sum_i [y_i log a_i + (1 - y_i) log(1 - a_i)] for one sigmoid output.
+class BinaryCrossEntropy(Task):
+    """Binary: C = -(1/n) sum_i [y_i log a_i + (1 - y_i) log(1 - a_i)], one sigmoid output.
 
-    With a sigmoid output delta^L = (a - y) / n.
+    delta^L = (a - y) / n. ``predict``: 1 where a > 0.5, else 0.
     """
 
     name = "binary_cross_entropy"
-    matched_output = Sigmoid
+    output = Sigmoid
+    needs_output = True
 
     def fn(self, a, y):
         p = np.clip(a, _LOG_CLIP, 1.0 - _LOG_CLIP)
         return float(-(np.vdot(y, np.log(p)) + np.vdot(1.0 - y, np.log1p(-p))) / a.shape[0])
 
-    def derivative(self, a, y):
-        p = np.clip(a, _LOG_CLIP, 1.0 - _LOG_CLIP)
-        return (p - y) / (p * (1.0 - p) * a.shape[0])
-
-    def delta(self, z, a, y, activation):
-        if type(activation) is Sigmoid:
-            return (a - y) * (1.0 / a.shape[0])
-        return super().delta(z, a, y, activation)
+    def predict(self, a):
+        return (a[..., 0] > 0.5).astype(int)
 
 
-COSTS: dict[str, Callable[[], Cost]] = {
+COSTS: dict[str, type[Task]] = {
     "mse": MSE, "cross_entropy": CrossEntropy, "binary_cross_entropy": BinaryCrossEntropy,
 }
 
 
-def resolve_cost(spec: str | Cost) -> Cost:
-    """Turn a name from ``COSTS`` (or a ``Cost``) into an instance."""
-    if isinstance(spec, Cost):
-        return spec
-    if isinstance(spec, str) and spec in COSTS:
-        return COSTS[spec]()
-    raise ValueError(f"unknown cost {spec!r}; choose one of {sorted(COSTS)}")
+def resolve_cost(spec: str | Task) -> Task:
+    """Turn a name from ``COSTS`` (or a ``Task``) into an instance."""
+    return _from_table(spec, COSTS, Task, "cost")
 
 
 # ============================================================================
-# 3. Penalties (regularization on the weights only, never the biases)
+# 4. Penalties (regularization on the weights only, never the biases)
 # ============================================================================
 
 
 class Penalty:
-    """A weight penalty added to the cost. ``n`` is the number of samples the cost is
-    averaged over: the mini-batch size during training, the full set when evaluating."""
-
-    name = "none"
+    """lambda/(2n) sum_l size(W^l), added to the cost (``None`` is no penalty); n is the number of
+    samples the cost averages over: the mini-batch while training, the whole set when evaluating.
+    """
 
     def fn(self, weights: Sequence[np.ndarray], lam: float, n: int) -> float:
-        return 0.0
-
-    def add_gradient(self, grad_w: np.ndarray, w: np.ndarray, lam: float, n: int) -> None:
-        """Add d(penalty)/dW to ``grad_w`` in place."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-
-class NoPenalty(Penalty):
-    """No regularization."""
+        return lam / (2.0 * n) * sum(self.size(w) for w in weights)
 
 
 class L1(Penalty):
-    """lambda/(2n) sum_l sum_ij |W^l_ij|; (sub)gradient lambda/(2n) sign(W^l)."""
+    """size(W) = sum_ij |W_ij|; (sub)gradient lambda/(2n) sign(W^l)."""
 
-    name = "l1"
+    def size(self, w):
+        return float(np.abs(w).sum())
 
-    def fn(self, weights, lam, n):
-        return lam / (2.0 * n) * sum(float(np.abs(w).sum()) for w in weights)
-
-    def add_gradient(self, grad_w, w, lam, n):
+    def add_gradient(self, grad_w: np.ndarray, w: np.ndarray, lam: float, n: int) -> None:
+        """Add d(penalty)/dW to ``grad_w`` in place."""
         grad_w += (lam / (2.0 * n)) * np.sign(w)
 
 
 class L2(Penalty):
-    """lambda/(2n) sum_l sum_ij (W^l_ij)^2; gradient (lambda/n) W^l."""
+    """size(W) = sum_ij W_ij^2; gradient (lambda/n) W^l."""
 
-    name = "l2"
+    def size(self, w):
+        return float(np.vdot(w, w))
 
-    def fn(self, weights, lam, n):
-        return lam / (2.0 * n) * sum(float(np.vdot(w, w)) for w in weights)
-
-    def add_gradient(self, grad_w, w, lam, n):
+    def add_gradient(self, grad_w: np.ndarray, w: np.ndarray, lam: float, n: int) -> None:
+        """Add d(penalty)/dW to ``grad_w`` in place."""
         grad_w += (lam / n) * w
 
 
-PENALTIES: dict[str | None, Callable[[], Penalty]] = {
-    None: NoPenalty, "none": NoPenalty, "l1": L1, "l2": L2,
-}
+PENALTIES: dict[str, type[Penalty]] = {"l1": L1, "l2": L2}
 
 
-def resolve_penalty(spec: str | None | Penalty) -> Penalty:
-    """Turn ``None``, ``"none"``, ``"l1"`` or ``"l2"`` (or a ``Penalty``) into an instance."""
-    if isinstance(spec, Penalty):
-        return spec
-    if (spec is None or isinstance(spec, str)) and spec in PENALTIES:
-        return PENALTIES[spec]()
-    raise ValueError(f"unknown regularization {spec!r}; choose None, 'l1' or 'l2'")
+def resolve_penalty(spec: str | None | Penalty) -> Penalty | None:
+    """Turn ``"l1"`` or ``"l2"`` (or a ``Penalty``) into an instance; ``None``/``"none"`` give None."""
+    return None if spec is None or spec == "none" else _from_table(spec, PENALTIES, Penalty, "regularization")
 
 
 # ============================================================================
-# 4. Optimizers and learning-rate schedules
+# 5. Optimizers and learning-rate schedules
 # ============================================================================
 
 
@@ -412,24 +436,16 @@ class Constant:
     def __call__(self, t: int) -> float:
         return self.eta
 
-    def __repr__(self):
-        return f"Constant({self.eta})"
-
 
 class InverseTimeDecay:
     """eta_t = eta / (1 + decay * t), t = number of updates already made."""
 
     def __init__(self, eta: float, decay: float):
         self.eta = _positive(eta, "learning_rate")
-        if decay < 0:
-            raise ValueError(f"decay must be >= 0, got {decay!r}")
-        self.decay = decay
+        self.decay = _non_negative(decay, "decay")
 
     def __call__(self, t: int) -> float:
         return self.eta / (1.0 + self.decay * t)
-
-    def __repr__(self):
-        return f"InverseTimeDecay({self.eta}, decay={self.decay})"
 
 
 class CosineDecay:
@@ -444,26 +460,34 @@ class CosineDecay:
         frac = min(t, self.total_steps) / self.total_steps
         return self.eta_min + 0.5 * (self.eta - self.eta_min) * (1.0 + math.cos(math.pi * frac))
 
-    def __repr__(self):
-        return f"CosineDecay({self.eta}, total_steps={self.total_steps}, eta_min={self.eta_min})"
+
+#: Schedules by name, each built from (eta, decay, total_steps); used by the estimators.
+SCHEDULES: dict[str, Callable[[float, float, int], Callable[[int], float]]] = {
+    "constant": lambda eta, decay, total_steps: Constant(eta),
+    "inverse_time": lambda eta, decay, total_steps: InverseTimeDecay(eta, decay),
+    "cosine": lambda eta, decay, total_steps: CosineDecay(eta, total_steps),
+}
 
 
-def _as_schedule(learning_rate) -> Callable[[int], float]:
-    if callable(learning_rate):
-        return learning_rate
-    return Constant(learning_rate)
+def make_schedule(name: str, eta: float, decay: float = 0.0, total_steps: int = 1):
+    """The schedule ``SCHEDULES[name]`` with learning rate ``eta`` (cosine: over ``total_steps``)."""
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown lr_schedule {name!r}; choose one of {list(SCHEDULES)}")
+    return SCHEDULES[name](eta, decay, total_steps)
 
 
 class Optimizer:
     """Updates a list of parameter arrays in place from their gradients.
 
-    ``learning_rate`` is a number or a schedule ``t -> eta_t`` (``Constant``,
-    ``InverseTimeDecay``, ``CosineDecay`` or any callable); ``t`` counts the
-    updates made so far. State is kept per parameter, in the order given.
+    ``learning_rate`` is a number or a schedule ``t -> eta_t``, ``t`` the number of updates made.
+    State (the arrays named in ``slots``, from zero; ``step`` and ``denom`` are scratch) is kept per
+    parameter, in the order given, and carries over from one ``update`` (and ``fit``) to the next.
     """
 
+    slots: tuple[str, ...] = ()
+
     def __init__(self, learning_rate=0.01):
-        self.schedule = _as_schedule(learning_rate)
+        self.schedule = learning_rate if callable(learning_rate) else Constant(learning_rate)
         self.t = 0
         self.state: list[dict[str, np.ndarray]] = []
 
@@ -472,23 +496,10 @@ class Optimizer:
         eta = self.schedule(self.t)
         self.t += 1
         if not self.state:
-            self.state = [self._new_state(p) for p in params]
+            self.state = [{**{k: np.zeros_like(p) for k in self.slots},
+                           "step": np.empty_like(p), "denom": np.empty_like(p)} for p in params]
         for p, g, s in zip(params, grads, self.state):
             self._step(p, g, s, eta)
-
-    def reset(self) -> None:
-        """Forget the step count and all per-parameter state."""
-        self.t = 0
-        self.state = []
-
-    def _new_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
-        return {}
-
-    def _step(self, p, g, s, eta) -> None:
-        raise NotImplementedError
-
-    def __repr__(self):
-        return f"{type(self).__name__}(learning_rate={self.schedule!r})"
 
 
 class SGD(Optimizer):
@@ -500,19 +511,15 @@ class SGD(Optimizer):
     def _step(self, p, g, s, eta):
         p -= np.multiply(g, eta, out=s["step"])  # theta <- theta - eta g
 
-    def _new_state(self, p):
-        return {"step": np.empty_like(p)}  # scratch: no new array per step
-
 
 class Momentum(Optimizer):
     """Gradient descent with momentum: v <- mu v - eta g; theta <- theta + v (mu = 0.9)."""
 
+    slots = ("v",)
+
     def __init__(self, learning_rate=0.01, momentum: float = 0.9):
         super().__init__(learning_rate)
         self.momentum = momentum
-
-    def _new_state(self, p):
-        return {"v": np.zeros_like(p), "step": np.empty_like(p)}
 
     def _step(self, p, g, s, eta):
         v = s["v"]
@@ -521,51 +528,47 @@ class Momentum(Optimizer):
         p += v
 
 
+def _divide_by_root(p, g, moment, s, eta, eps) -> None:
+    """theta <- theta - eta g / (sqrt(moment) + eps), through the scratch arrays s["step"], s["denom"]."""
+    step, denom = s["step"], s["denom"]
+    np.sqrt(moment, out=denom)
+    denom += eps
+    np.multiply(g, eta, out=step)
+    step /= denom
+    p -= step
+
+
 class AdaGrad(Optimizer):
     """AdaGrad: G <- G + g^2; theta <- theta - eta g / (sqrt(G) + eps) (eps = 1e-8)."""
+
+    slots = ("G",)
 
     def __init__(self, learning_rate=0.01, eps: float = 1e-8):
         super().__init__(learning_rate)
         self.eps = eps
 
-    def _new_state(self, p):
-        return {"G": np.zeros_like(p), "step": np.empty_like(p), "denom": np.empty_like(p)}
-
     def _step(self, p, g, s, eta):
-        G, step, denom = s["G"], s["step"], s["denom"]  # step, denom: scratch arrays
-        G += np.multiply(g, g, out=step)                # G <- G + g^2
-        np.sqrt(G, out=denom)
-        denom += self.eps                               # sqrt(G) + eps
-        np.multiply(g, eta, out=step)
-        step /= denom
-        p -= step                                       # theta <- theta - eta g / (sqrt(G) + eps)
+        s["G"] += np.multiply(g, g, out=s["step"])  # G <- G + g^2
+        _divide_by_root(p, g, s["G"], s, eta, self.eps)
 
 
 class RMSprop(Optimizer):
-    """RMSprop: E <- rho E + (1 - rho) g^2; theta <- theta - eta g / (sqrt(E) + eps).
+    """RMSprop: E <- rho E + (1 - rho) g^2; theta <- theta - eta g / (sqrt(E) + eps) (rho = 0.9,
+    eps = 1e-8). The report writes sqrt(E + eps); we put eps outside the root, as PyTorch and Keras do."""
 
-    Defaults rho = 0.9, eps = 1e-8. (The report writes sqrt(E + eps); we put eps
-    outside the root, as PyTorch and Keras do.)
-    """
+    slots = ("E",)
 
     def __init__(self, learning_rate=0.001, rho: float = 0.9, eps: float = 1e-8):
         super().__init__(learning_rate)
         self.rho, self.eps = rho, eps
 
-    def _new_state(self, p):
-        return {"E": np.zeros_like(p), "step": np.empty_like(p), "denom": np.empty_like(p)}
-
     def _step(self, p, g, s, eta):
-        E, step, denom = s["E"], s["step"], s["denom"]  # step, denom: scratch arrays
+        E, step = s["E"], s["step"]
         E *= self.rho
         np.multiply(g, g, out=step)
         step *= 1.0 - self.rho
         E += step                                       # E <- rho E + (1 - rho) g^2
-        np.sqrt(E, out=denom)
-        denom += self.eps                               # sqrt(E) + eps
-        np.multiply(g, eta, out=step)
-        step /= denom
-        p -= step                                       # theta <- theta - eta g / (sqrt(E) + eps)
+        _divide_by_root(p, g, E, s, eta, self.eps)
 
 
 class Adam(Optimizer):
@@ -578,14 +581,12 @@ class Adam(Optimizer):
     Defaults beta1 = 0.9, beta2 = 0.999, eps = 1e-8.
     """
 
+    slots = ("m", "v")
+
     def __init__(self, learning_rate=0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8):
         super().__init__(learning_rate)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-
-    def _new_state(self, p):
-        return {"m": np.zeros_like(p), "v": np.zeros_like(p),
-                "step": np.empty_like(p), "denom": np.empty_like(p)}
 
     def _step(self, p, g, s, eta):
         m, v, t = s["m"], s["v"], self.t
@@ -605,7 +606,7 @@ class Adam(Optimizer):
         p -= step                                     # theta <- theta - eta m_hat / (sqrt(v_hat) + eps)
 
 
-OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
+OPTIMIZERS: dict[str, type[Optimizer]] = {
     "gd": SGD, "sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad,
     "rmsprop": RMSprop, "adam": Adam,
 }
@@ -613,34 +614,37 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
 
 def resolve_optimizer(spec: str | Optimizer, learning_rate=0.01) -> Optimizer:
     """Turn a name from ``OPTIMIZERS`` (with a learning rate or schedule) into an instance."""
-    if isinstance(spec, Optimizer):
-        return spec
-    if isinstance(spec, str) and spec in OPTIMIZERS:
-        if not callable(learning_rate):
-            _positive(learning_rate, "learning_rate")
-        return OPTIMIZERS[spec](learning_rate)
-    raise ValueError(f"unknown optimizer {spec!r}; choose one of {sorted(OPTIMIZERS)}")
-
-
-def _positive(value, argument: str):
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not np.isfinite(value) or value <= 0):
-        raise ValueError(f"{argument} must be a positive number, got {value!r}")
-    return value
-
+    return _from_table(spec, OPTIMIZERS, Optimizer, "optimizer", learning_rate=learning_rate)
 
 # ============================================================================
-# 5. Network: pure functions
+# 6. Network: pure functions over one flat parameter vector, and the training loop
 # ============================================================================
-
-Params = list  # [(W_1, b_1), ..., (W_L, b_L)], W_l of shape (n_{l-1}, n_l), b_l of shape (n_l,)
 
 INITS = ("normal", "xavier", "he")
 
 
-def init_params(layer_sizes: Sequence[int], init: str, rng: np.random.Generator,
-                dtype=np.float64) -> tuple[np.ndarray, Params]:
-    """Draw initial weights and biases, stored in one flat vector.
+def n_parameters(layer_sizes: Sequence[int]) -> int:
+    """Number of weights and biases: sum_l (n_{l-1} + 1) n_l."""
+    return sum((n_in + 1) * n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
+
+
+def param_views(theta: np.ndarray, layer_sizes: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Split a flat parameter vector into per-layer views [(W_1, b_1), ..., (W_L, b_L)] (no copy).
+
+    W_l has shape (n_{l-1}, n_l) and b_l shape (n_l,); theta holds W_1, b_1, W_2, ... in order.
+    """
+    params, start = [], 0
+    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        W = theta[start:start + n_in * n_out].reshape(n_in, n_out)
+        start += n_in * n_out
+        b = theta[start:start + n_out]
+        start += n_out
+        params.append((W, b))
+    return params
+
+
+def init_params(layer_sizes: Sequence[int], init: str, rng: np.random.Generator, dtype=np.float64):
+    """Draw initial weights and biases into one flat vector.
 
     Parameters
     ----------
@@ -648,15 +652,12 @@ def init_params(layer_sizes: Sequence[int], init: str, rng: np.random.Generator,
     init : {"normal", "xavier", "he"}
         ``normal``: W, b ~ N(0, 1) (the report's course code). ``xavier``: W ~ U(-r, r),
         r = sqrt(6 / (n_in + n_out)), b = 0. ``he``: W ~ N(0, 2 / n_in), b = 0.
-    rng : numpy.random.Generator
-    dtype : numpy dtype
+    rng : numpy.random.Generator;  dtype : numpy dtype
 
     Returns
     -------
-    theta : ndarray of shape (n_parameters,)
-        All parameters, layer by layer, W then b.
-    params : list of (W, b)
-        Views into ``theta``: changing one changes the other.
+    theta : ndarray of shape (n_parameters,), layer by layer, W then b
+    params : list of (W, b), views into ``theta`` (``param_views``)
     """
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; choose one of {list(INITS)}")
@@ -677,43 +678,21 @@ def init_params(layer_sizes: Sequence[int], init: str, rng: np.random.Generator,
     return theta, params
 
 
-def n_parameters(layer_sizes: Sequence[int]) -> int:
-    """Number of weights and biases: sum_l (n_{l-1} + 1) n_l."""
-    return sum((n_in + 1) * n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
-
-
-def param_views(theta: np.ndarray, layer_sizes: Sequence[int]) -> Params:
-    """Split a flat parameter vector into per-layer (W, b) views (no copy)."""
-    params, start = [], 0
-    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
-        W = theta[start:start + n_in * n_out].reshape(n_in, n_out)
-        start += n_in * n_out
-        b = theta[start:start + n_out]
-        start += n_out
-        params.append((W, b))
-    return params
-
-
-def feed_forward(params: Params, X: np.ndarray, activations: Sequence[Activation],
+def feed_forward(params, X: np.ndarray, activations: Sequence[Activation],
                  keep: bool = True, dropout_masks: Sequence[np.ndarray | None] | None = None):
     """The forward pass z^l = a^{l-1} W^l + b^l, a^l = f_l(z^l), with a^0 = X.
 
     Parameters
     ----------
-    params : list of (W, b)
-    X : ndarray of shape (n_samples, n_features)
-    activations : one ``Activation`` per layer
-    keep : bool
-        If True return the lists ``zs`` and ``activations`` (for backpropagation),
-        else only the output a^L.
-    dropout_masks : optional list, one per hidden layer, of scaled 0/1 masks
-        (inverted dropout) multiplied onto that layer's activation.
+    params : list of (W, b), W of shape (n_{l-1}, n_l), b of shape (n_l,)
+    X : ndarray of shape (n_samples, n_features);  activations : one per layer
+    keep : bool, return ``zs`` and ``acts`` for backpropagation (else only a^L)
+    dropout_masks : optional, one scaled 0/1 mask (or None) per hidden layer (inverted dropout)
 
     Returns
     -------
-    zs : list of ndarray, zs[l] of shape (n_samples, n_{l+1})
-    acts : list of ndarray, acts[0] = X and acts[l+1] = f(zs[l])
-        (or only a^L of shape (n_samples, n_outputs) when ``keep`` is False)
+    zs : list, zs[l] of shape (n_samples, n_{l+1});  acts : list, acts[0] = X, acts[l+1] = f(zs[l])
+    (or only a^L of shape (n_samples, n_outputs) when ``keep`` is False)
     """
     a, zs, acts = X, [], [X]
     for l, ((W, b), f) in enumerate(zip(params, activations)):
@@ -728,29 +707,39 @@ def feed_forward(params: Params, X: np.ndarray, activations: Sequence[Activation
     return (zs, acts) if keep else a
 
 
-def backpropagate(params: Params, zs: list, acts: list, y: np.ndarray,
-                  activations: Sequence[Activation], cost: Cost, penalty: Penalty,
-                  lam: float, grads: Params | None = None,
-                  dropout_masks: Sequence[np.ndarray | None] | None = None) -> Params:
+def backpropagate(params, zs: list, acts: list, y: np.ndarray, activations: Sequence[Activation],
+                  cost: Task, penalty: Penalty | None, lam: float, grads=None,
+                  dropout_masks: Sequence[np.ndarray | None] | None = None):
     """Backpropagation in matrix form over the whole batch.
 
-    delta^L = dC/dz^L (from the cost);  delta^l = (delta^{l+1} W^{l+1 T}) * f_l'(z^l)
-    dC/dW^l = a^{l-1 T} delta^l (+ penalty gradient);  dC/db^l = sum over samples of delta^l
+    delta^L = dC/dz^L (from the task: (a - y) * scale for its matched output)
+    delta^l = (delta^{l+1} W^{l+1 T}) * f_l'(z^l);  dC/dW^l = a^{l-1 T} delta^l (+ penalty
+    gradient);  dC/db^l = sum over samples of delta^l.
 
-    ``grads`` (a list of (dW, db) arrays, e.g. views of one flat vector) is written in
-    place when given, else new arrays are returned. The penalty uses n = len(y).
+    Parameters
+    ----------
+    params : list of (W, b), W of shape (n_{l-1}, n_l), b of shape (n_l,)
+    zs, acts : from ``feed_forward(..., keep=True)`` with the same masks; acts[0] = X
+    y : ndarray of shape (n_samples, n_outputs);  activations : one per layer;  cost : Task
+    penalty : Penalty or None, lam its lambda;  dropout_masks : the forward pass's masks or None
+    grads : list of (dW, db) shaped as ``params``, written in place (None: new arrays)
+
+    Returns
+    -------
+    grads : list of (dW, db), dW of shape (n_{l-1}, n_l), db of shape (n_l,)
     """
     if grads is None:
         grads = [(np.empty_like(W), np.empty_like(b)) for W, b in params]
-    n = y.shape[0]
+    n = y.shape[-2]
     delta = cost.delta(zs[-1], acts[-1], y, activations[-1])
     for l in range(len(params) - 1, -1, -1):
         (W, _), (dW, db) = params[l], grads[l]
-        np.matmul(acts[l].T, delta, out=dW)
-        np.add.reduce(delta, axis=0, out=db)  # sum over the samples
-        penalty.add_gradient(dW, W, lam, n)
+        np.matmul(acts[l].swapaxes(-1, -2), delta, out=dW)
+        np.add.reduce(delta, axis=-2, out=db)  # sum over the samples
+        if penalty is not None:
+            penalty.add_gradient(dW, W, lam, n)
         if l > 0:
-            grad_a = delta @ W.T
+            grad_a = delta @ W.swapaxes(-1, -2)
             f, a = activations[l - 1], acts[l]
             if dropout_masks is not None and dropout_masks[l - 1] is not None:
                 grad_a *= dropout_masks[l - 1]
@@ -759,42 +748,27 @@ def backpropagate(params: Params, zs: list, acts: list, y: np.ndarray,
     return grads
 
 
-def total_cost(params: Params, X: np.ndarray, y: np.ndarray, activations: Sequence[Activation],
-               cost: Cost, penalty: Penalty = NoPenalty(), lam: float = 0.0) -> float:
+def total_cost(params, X: np.ndarray, y: np.ndarray, activations: Sequence[Activation],
+               cost: Task, penalty: Penalty | None = None, lam: float = 0.0) -> float:
     """C(W, b) = cost(a^L, y) + penalty(W), with n = len(X) in the penalty."""
-    a = feed_forward(params, X, activations, keep=False)
-    return cost.fn(a, y) + penalty.fn([W for W, _ in params], lam, X.shape[0])
+    c = cost.fn(feed_forward(params, X, activations, keep=False), y)
+    if penalty is not None:
+        c += penalty.fn([W for W, _ in params], lam, X.shape[0])
+    return c
 
 
-def cost_gradients(params: Params, X: np.ndarray, y: np.ndarray,
-                   activations: Sequence[str | Activation], cost: str | Cost = "mse",
-                   regularization: str | None = None, lam: float = 0.0) -> Params:
-    """Gradients of the total cost with respect to every (W, b), by backpropagation.
+def cost_gradients(params, X: np.ndarray, y: np.ndarray, activations: Sequence[str | Activation],
+                   cost: str | Task = "mse", regularization: str | None = None, lam: float = 0.0):
+    """Gradients of the total cost for every (W, b) by backpropagation, as a list of (dW, db).
 
-    Parameters
-    ----------
-    params : list of (W, b), W of shape (n_in, n_out), b of shape (n_out,)
-    X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples, n_outputs)
-    activations : one name or ``Activation`` per layer (hidden layers, then output)
-    cost : name or ``Cost``
-    regularization : None, "l1" or "l2"; lam : its strength lambda
-
-    Returns
-    -------
-    list of (dW, db), same shapes as ``params``
+    X (n_samples, n_features), y (n_samples, n_outputs); one activation name or instance per layer;
+    ``cost`` a name or Task; ``regularization`` None, "l1" or "l2" with strength ``lam``.
     """
-    acts_f = [resolve_activation(a) for a in activations]
-    if len(acts_f) != len(params):
-        raise ValueError(f"activations has {len(acts_f)} entries for {len(params)} layers")
+    acts_f = _layer_activations(activations, None, len(params))
+    task = resolve_cost(cost)
+    task.check_output(acts_f[-1])
     zs, acts = feed_forward(params, X, acts_f)
-    return backpropagate(params, zs, acts, y, acts_f, resolve_cost(cost),
-                         resolve_penalty(regularization), lam)
-
-
-# ============================================================================
-# 5b. Network: the training loop
-# ============================================================================
+    return backpropagate(params, zs, acts, y, acts_f, task, resolve_penalty(regularization), lam)
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -806,19 +780,15 @@ class TrainingDivergedError(FloatingPointError):
         self.epoch, self.value = epoch, value
 
 
+_EVAL_ROWS = 4096  # forward passes outside training run over at most this many rows at a time
 _SERIAL_BLAS_MAX_ROWS = 1024  # mini-batches up to this many rows use one BLAS thread
 _BLAS_CONTROLLER = None  # a threadpoolctl.ThreadpoolController, made on first use
 
 
 def _one_blas_thread(batch: int, layer_sizes: Sequence[int]):
-    """Context manager: one BLAS thread while training on mini-batches of ``batch`` rows.
-
-    A mini-batch product such as (64 x 784) @ (784 x 100) takes a fraction of a
-    millisecond; splitting it over threads costs more in synchronisation than it
-    saves, and on a busy machine far more (the threads spin waiting for each other).
-    One thread also makes float32 results independent of the number of cores
-    (OpenBLAS's threaded sgemm rounds differently); float64 is bit-identical either way.
-    Products too small for OpenBLAS to thread (m n k < 2^18) skip the switch (~15 us).
+    """One BLAS thread while training on mini-batches of ``batch`` rows: threads cost more than they
+    save on products like (64 x 784) @ (784 x 100), and one thread makes float32 results independent
+    of the core count. Products too small for OpenBLAS to thread (m n k < 2^18) skip the switch.
     """
     global _BLAS_CONTROLLER
     largest = batch * max(n_in * n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
@@ -848,25 +818,19 @@ class NeuralNetwork:
 
     Parameters
     ----------
-    layer_sizes : sequence of int
-        ``(n_features, n_hidden_1, ..., n_outputs)``.
-    activations : str, Activation or sequence of them
-        One per layer after the input (hidden layers then output); a single name
-        is used for every hidden layer, with ``output_activation`` for the last.
-    output_activation : str or Activation, used when ``activations`` is a single name
-    cost : {"mse", "cross_entropy", "binary_cross_entropy"} or Cost
+    layer_sizes : sequence of int, ``(n_features, n_hidden_1, ..., n_outputs)``
+    activations : str, Activation or one per layer after the input (a single name: every hidden layer)
+    output_activation : str or Activation, the last layer's when ``activations`` is a single name
+    cost : {"mse", "cross_entropy", "binary_cross_entropy"} or Task, paired with the output
     optimizer : {"gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"} or Optimizer
-    learning_rate : float or schedule, passed to a named optimizer
+    learning_rate : float or schedule, for a named optimizer;  init : {"normal", "xavier", "he"}
     regularization : None, "l1" or "l2";  lam : float, its lambda
-    init : {"normal", "xavier", "he"}
-    dropout : float in [0, 1), probability of dropping each hidden unit while training
-    input_dropout : float in [0, 1), probability of dropping each input feature while
-        training (Srivastava et al. 2014 use 0.2 on MNIST pixels); 0 draws no mask
-    dtype : float64 (default) or float32; training stays in this dtype end to end
-    seed : int or numpy.random.Generator; the one source of randomness
+    dropout, input_dropout : float in [0, 1), probability of dropping each hidden unit / input
+        feature while training (inverted: kept units scaled by 1 / (1 - rate)); 0 draws no mask
+    dtype : float64 or float32, kept end to end;  seed : int or Generator, the one source of randomness
 
-    Dropout is inverted: kept units are scaled by 1 / (1 - rate) while training, so
-    prediction uses the weights as they are.
+    ``theta`` is the flat vector of all parameters and ``params`` its per-layer (W, b) views;
+    ``net.theta = array`` copies into it; copies (pickle, joblib, deepcopy) get views of their own.
     """
 
     def __init__(self, layer_sizes, activations="sigmoid", output_activation="linear",
@@ -876,138 +840,185 @@ class NeuralNetwork:
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         self.activations = _layer_activations(activations, output_activation, len(self.layer_sizes) - 1)
         self.cost = resolve_cost(cost)
-        _check_pairing(self.cost, self.activations[-1])
+        self.cost.check_output(self.activations[-1])
         self.optimizer = resolve_optimizer(optimizer, learning_rate)
         self.penalty = resolve_penalty(regularization)
-        if not (isinstance(lam, numbers.Real) and lam >= 0 and np.isfinite(lam)):
-            raise ValueError(f"lam must be a non-negative number, got {lam!r}")
-        self.lam = float(lam)
-        for name, rate in (("dropout", dropout), ("input_dropout", input_dropout)):
-            if not (isinstance(rate, numbers.Real) and 0.0 <= rate < 1.0):
-                raise ValueError(f"{name} must lie in [0, 1), got {rate!r}")
-        self.dropout, self.input_dropout = float(dropout), float(input_dropout)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        self.theta, self.params = init_params(self.layer_sizes, init, self.rng, self.dtype)
+        self.lam = _non_negative(lam, "lam")
+        self.dropout, self.input_dropout = _rate(dropout, "dropout"), _rate(input_dropout, "input_dropout")
+        self.dtype = _float_dtype(dtype)
+        self.rng = _generator(seed)
+        self._theta = init_params(self.layer_sizes, init, self.rng, self.dtype)[0]
+        self._make_views()
         self.history = History()
         self.best_epoch = None
 
+    # -- parameters and copies ------------------------------------------------
+    def _make_views(self) -> None:
+        """Per-layer views of theta, and the flat gradient buffer with its views."""
+        self.params = param_views(self._theta, self.layer_sizes)
+        self._grad_flat = np.empty_like(self._theta)
+        self._grads = param_views(self._grad_flat, self.layer_sizes)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """All parameters, shape (n_parameters,); ``params`` are views of it."""
+        return self._theta
+
+    @theta.setter
+    def theta(self, value) -> None:
+        value, theta = np.asarray(value), self._theta
+        if value.shape != theta.shape or value.dtype != theta.dtype:
+            raise ValueError(f"theta must be {theta.dtype} of shape {theta.shape}, got {value.dtype} "
+                             f"{value.shape}")
+        theta[...] = value
+
+    def __getstate__(self) -> dict:  # views are rebuilt by __setstate__, on the copy's own theta
+        return {k: v for k, v in self.__dict__.items() if k not in ("params", "_grad_flat", "_grads")}
+
+    def __setstate__(self, state: dict) -> None:
+        if "theta" in state:  # pickled before theta became a property
+            state["_theta"] = state.pop("theta")
+        self.__dict__.update(state)
+        self._make_views()
+
     # -- prediction ---------------------------------------------------------
+    def _output(self, X: np.ndarray) -> np.ndarray:
+        """a^L for checked X, at most ``_EVAL_ROWS`` rows per forward pass."""
+        chunks = [feed_forward(self.params, X[i:i + _EVAL_ROWS], self.activations, keep=False)
+                  for i in range(0, max(X.shape[0], 1), _EVAL_ROWS)]
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
     def forward(self, X: np.ndarray) -> np.ndarray:
-        """Output a^L for X of shape (n_samples, n_features), in batches of 4096 rows."""
-        X = self._check_X(X)
-        if X.shape[0] <= 4096:
-            return feed_forward(self.params, X, self.activations, keep=False)
-        return np.concatenate([feed_forward(self.params, X[i:i + 4096], self.activations, keep=False)
-                               for i in range(0, X.shape[0], 4096)])
+        """Output a^L of shape (n_samples, n_outputs) for X of shape (n_samples, n_features)."""
+        return self._output(self._check_X(X))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Regression output, or class index (argmax / threshold 0.5) for classifiers."""
-        a = self.forward(X)
-        if isinstance(self.cost, CrossEntropy):
-            return a.argmax(axis=1)
-        if isinstance(self.cost, BinaryCrossEntropy):
-            return (a[:, 0] > 0.5).astype(int)
-        return a
+        """Predictions for X of shape (n_samples, n_features) by the task's rule.
+
+        Returns
+        -------
+        ndarray: regression a^L, of shape (n_samples,) for one output, else (n_samples, n_outputs);
+        classification the class indices, shape (n_samples,) (argmax, or a^L > 0.5 for binary).
+        """
+        return self.cost.predict(self.forward(X))
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities a^L of shape (n_samples, n_outputs) (classifiers only)."""
+        self._require_classifier("predict_proba")
+        return self.forward(X)
 
     def cost_value(self, X: np.ndarray, y: np.ndarray, with_penalty: bool = False) -> float:
         """Data cost on (X, y), optionally plus the weight penalty with n = len(X)."""
         X, y = self._check_Xy(X, y)
-        c = self.cost.fn(self.forward(X), y)
-        if with_penalty:
+        c = self.cost.fn(self._output(X), y)
+        if with_penalty and self.penalty is not None:
             c += self.penalty.fn([W for W, _ in self.params], self.lam, X.shape[0])
         return c
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
         """Fraction of rows whose predicted class matches y (one-hot, or a 0/1 column)."""
+        self._require_classifier("accuracy")
         X, y = self._check_Xy(X, y)
-        return _accuracy(self.cost, self.forward(X), y)
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities a^L of shape (n_samples, n_outputs) (classifiers only)."""
-        if not self._is_classifier():
-            raise ValueError(f"predict_proba needs a classification cost, not {self.cost.name!r}")
-        return self.forward(X)
+        return self.cost.accuracy(self._output(X), y)
 
     def score(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Accuracy for classifiers; for regression the coefficient of determination R^2."""
-        X, y = self._check_Xy(X, y)
-        if self._is_classifier():
-            return self.accuracy(X, y)
-        residual = y - self.forward(X)
-        return float(1.0 - np.sum(residual ** 2) / np.sum((y - y.mean(axis=0)) ** 2))
+        """Accuracy for classifiers; for regression scikit-learn's R^2.
 
-    # -- training -------------------------------------------------------------
-    def fit(self, X, y, epochs: int = 100, batch_size: int | None = None,
-            validation_data=None, keep_best: bool = False, exact_train_cost: bool = False,
-            callback=None) -> "NeuralNetwork":
-        """Train for ``epochs`` passes over (X, y).
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs); one-hot or 0/1 for classifiers
 
-        Each epoch reshuffles the rows and visits every sample exactly once in
-        batches of ``batch_size`` (the last partial batch is kept); ``batch_size=None``
-        (or >= n) is full-batch gradient descent.
-
-        ``history.train_cost`` is the mean of the mini-batch costs seen during the
-        epoch (as scikit-learn's ``loss_curve_``), or with ``exact_train_cost=True``
-        the cost of the whole training set after the epoch. With
-        ``validation_data=(X_val, y_val)`` the validation cost (and accuracy for
-        classifiers) is recorded after every epoch; ``keep_best=True`` then restores
-        the weights of the epoch with the lowest validation cost (``best_epoch``).
-        ``callback(epoch, network)`` is called after each epoch.
-
-        Raises ``TrainingDivergedError`` when the cost becomes non-finite; the history
-        up to that epoch is kept.
+        Returns
+        -------
+        float: the fraction of rows classified correctly, or ``sklearn.metrics.r2_score(y, a^L)``,
+        R^2 = 1 - sum (y - a)^2 / sum (y - mean y)^2 per output, averaged over the outputs.
         """
         X, y = self._check_Xy(X, y)
-        epochs = int(_positive_int(epochs, "epochs"))
-        n = X.shape[0]
-        batch = n if batch_size is None else min(int(_positive_int(batch_size, "batch_size")), n)
+        a = self._output(X)
+        return self.cost.accuracy(a, y) if self.cost.classifier else float(r2_score(y, a))
+
+    def _require_classifier(self, what: str) -> None:
+        if not self.cost.classifier:
+            raise ValueError(f"{what} needs a classification cost, not {self.cost.name!r}")
+
+    # -- training -------------------------------------------------------------
+    def fit(self, X, y, epochs: int = 100, batch_size: int | None = None, validation_data=None,
+            keep_best: bool = False, exact_train_cost: bool = False, callback=None) -> "NeuralNetwork":
+        """Train for ``epochs`` passes over (X, y), continuing from the current state (warm start).
+
+        A second call goes on from the current weights, the optimizer's state and step
+        count, and the network's Generator, and appends to ``history``; build a new network
+        to start afresh. Each epoch reshuffles the rows and visits every sample once in
+        batches of ``batch_size`` (the last partial batch is kept; None: full batch, no shuffle).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Real values (mse), one-hot rows (cross_entropy) or 0/1 (binary_cross_entropy).
+        epochs : int;  batch_size : int or None
+        validation_data : pair (X_val, y_val) shaped as (X, y), optional
+            Its cost (and accuracy for classifiers) goes to ``history`` after every epoch.
+        keep_best : bool
+            With validation data, end with the weights of the epoch of lowest validation
+            cost (``best_epoch``).
+        exact_train_cost : bool
+            ``history.train_cost`` is the mean of the epoch's mini-batch costs (as scikit-learn's
+            ``loss_curve_``), or with True the whole training set's cost (and accuracy) after it.
+        callback : callable ``callback(epoch, network)``, called after each epoch
+
+        Returns
+        -------
+        self; raises ``TrainingDivergedError`` when the cost becomes non-finite (history kept).
+        """
+        X, y = self._check_Xy(X, y)
+        epochs = _positive_int(epochs, "epochs")
+        batch = X.shape[0] if batch_size is None else min(_positive_int(batch_size, "batch_size"), X.shape[0])
         val = None if validation_data is None else self._check_Xy(*validation_data)
-        best = (np.inf, None)
+        return self._train(X, y, val, epochs, batch, keep_best, exact_train_cost, callback)
+
+    def _train(self, X, y, val, epochs, batch, keep_best, exact, callback) -> "NeuralNetwork":
+        """The epochs of ``fit`` on checked arrays, then the best weights restored when keep_best."""
+        best_cost, best_theta = np.inf, None
         for epoch in range(1, epochs + 1):
             with np.errstate(over="ignore", invalid="ignore"):  # _record checks divergence
                 running = self._train_epoch(X, y, batch)
-                self._record(epoch, X, y, val, running, exact_train_cost)
-            if val is not None and keep_best and self.history.val_cost[-1] < best[0]:
-                best = (self.history.val_cost[-1], self.theta.copy())
+                self._record(epoch, X, y, val, running, exact)
+            if keep_best and val is not None and self.history.val_cost[-1] < best_cost:
+                best_cost, best_theta = self.history.val_cost[-1], self._theta.copy()
                 self.best_epoch = epoch
             if callback is not None:
                 callback(epoch, self)
-        if keep_best and best[1] is not None:
-            self.theta[...] = best[1]
+        if best_theta is not None:
+            self._theta[...] = best_theta
         return self
 
     def _train_epoch(self, X, y, batch) -> float:
-        """One pass over the data in shuffled mini-batches; returns the mean batch cost.
-
-        Only the shuffled row order is new each epoch; each batch gathers its rows
-        ``X[idx]``, and the gradients go to one flat buffer kept between epochs.
-        """
+        """One pass in shuffled mini-batches (rows gathered as X[idx]); returns the mean batch cost."""
         n = X.shape[0]
         order = self.rng.permutation(n) if batch < n else None
-        if getattr(self, "_grad_flat", None) is None:
-            self._grad_flat = np.empty_like(self.theta)
-            self._grads = param_views(self._grad_flat, self.layer_sizes)
-        grad_flat, grads = self._grad_flat, self._grads
         total = 0.0
         with _one_blas_thread(batch, self.layer_sizes):
             for start in range(0, n, batch):
                 if order is None:
-                    Xb, yb = X, y
+                    total += self._train_step(X, y)
                 else:
                     idx = order[start:start + batch]
-                    Xb, yb = X[idx], y[idx]
-                if self.input_dropout:
-                    Xb = Xb * self._mask(Xb.shape, self.input_dropout)  # a^0 = X * mask
-                masks = self._dropout_masks(Xb.shape[0])
-                zs, acts = feed_forward(self.params, Xb, self.activations, dropout_masks=masks)
-                total += self.cost.fn(acts[-1], yb) * Xb.shape[0]
-                backpropagate(self.params, zs, acts, yb, self.activations, self.cost,
-                              self.penalty, self.lam, grads, dropout_masks=masks)
-                self.optimizer.update([self.theta], [grad_flat])
+                    total += self._train_step(X[idx], y[idx])
         return total / n
+
+    def _train_step(self, Xb, yb) -> float:
+        """One gradient step on a batch; returns the batch's summed data cost."""
+        if self.input_dropout:
+            Xb = Xb * self._mask(Xb.shape, self.input_dropout)  # a^0 = X * mask
+        masks = self._dropout_masks(Xb.shape[0])
+        zs, acts = feed_forward(self.params, Xb, self.activations, dropout_masks=masks)
+        cost = self.cost.fn(acts[-1], yb) * Xb.shape[0]
+        backpropagate(self.params, zs, acts, yb, self.activations, self.cost,
+                      self.penalty, self.lam, self._grads, dropout_masks=masks)
+        self.optimizer.update([self._theta], [self._grad_flat])
+        return cost
 
     def _dropout_masks(self, n_rows):
         """One inverted-dropout mask per hidden layer, or None without dropout."""
@@ -1023,7 +1034,7 @@ class NeuralNetwork:
     def _record(self, epoch, X, y, val, running, exact):
         h = self.history
         train_cost, train_acc = self._evaluate(X, y) if exact else (running, None)
-        if not np.isfinite(train_cost) or not np.all(np.isfinite(self.theta)):
+        if not np.isfinite(train_cost) or not np.all(np.isfinite(self._theta)):
             raise TrainingDivergedError(epoch, train_cost)
         h.train_cost.append(train_cost)
         if train_acc is not None:
@@ -1036,11 +1047,8 @@ class NeuralNetwork:
 
     def _evaluate(self, X, y) -> tuple[float, float | None]:
         """Data cost and (for classifiers) accuracy of checked arrays, one forward pass."""
-        a = self.forward(X)
-        return self.cost.fn(a, y), (_accuracy(self.cost, a, y) if self._is_classifier() else None)
-
-    def _is_classifier(self) -> bool:
-        return isinstance(self.cost, (CrossEntropy, BinaryCrossEntropy))
+        a = self._output(X)
+        return self.cost.fn(a, y), (self.cost.accuracy(a, y) if self.cost.classifier else None)
 
     # -- input checks -------------------------------------------------------
     def _check_X(self, X) -> np.ndarray:
@@ -1070,115 +1078,57 @@ class NeuralNetwork:
 
     # -- persistence --------------------------------------------------------
     def save(self, path) -> None:
-        """Write layer sizes, activations, cost and parameters to a .npz file."""
-        acts = [repr(a) for a in self.activations]
-        np.savez(path, theta=self.theta, layer_sizes=np.asarray(self.layer_sizes),
-                 activations=np.asarray(acts), cost=np.asarray(self.cost.name))
+        """Write layer sizes, activations (name and arguments), cost and parameters to a .npz file."""
+        np.savez(path, theta=self._theta, layer_sizes=np.asarray(self.layer_sizes),
+                 activations=np.asarray([a.name for a in self.activations]),
+                 activation_args=np.asarray([json.dumps(a.arguments()) for a in self.activations]),
+                 cost=np.asarray(self.cost.name))
 
     @classmethod
     def load(cls, path) -> "NeuralNetwork":
-        """Rebuild a network saved with ``save`` (for prediction; optimizer state is not kept)."""
+        """Rebuild a network from ``save`` (for prediction; optimizer state is not kept); older files too."""
         with np.load(path, allow_pickle=False) as f:
-            acts = [_activation_from_repr(str(s)) for s in f["activations"]]
+            names = [str(s) for s in f["activations"]]
+            if "activation_args" in f.files:
+                acts = [resolve_activation(name, **json.loads(str(args)))
+                        for name, args in zip(names, f["activation_args"])]
+            else:
+                acts = [_activation_from_old_file(name) for name in names]
             net = cls(f["layer_sizes"].tolist(), activations=acts, cost=str(f["cost"]),
                       dtype=f["theta"].dtype, seed=0)
-            net.theta[...] = f["theta"]
+            net.theta = f["theta"]
         return net
 
 
-def _accuracy(cost: Cost, a: np.ndarray, y: np.ndarray) -> float:
-    if isinstance(cost, BinaryCrossEntropy):
-        return float(np.mean((a[:, 0] > 0.5) == (y[:, 0] > 0.5)))
-    return float(np.mean(a.argmax(axis=1) == y.argmax(axis=1)))
-
-
-def _activation_from_repr(text: str) -> Activation:
-    name = text.split("(")[0]
-    table = {cls.__name__: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Linear, Softmax)}
-    if name not in table:
-        raise ValueError(f"unknown activation {text!r} in saved file")
-    if name == "LeakyReLU":
-        return LeakyReLU(float(text.split("=")[1].rstrip(")")))
-    return table[name]()
-
-
-def _all_finite(a: np.ndarray) -> bool:
-    """True when no entry of the float array ``a`` is NaN or infinite.
-
-    A NaN or an infinity makes the sum of all entries NaN or infinite, so one summing
-    pass settles the common case; only a non-finite sum (which large finite values can
-    also give, by overflow) falls back to the exact test ``isfinite(a).all()``. This is
-    scikit-learn's check too, and takes half the time of the exact test on MNIST.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(a, axis=None)):
-            return True
-    return bool(np.isfinite(a).all())
-
-
-def _positive_int(value, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{argument} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
-    sizes = tuple(layer_sizes)
-    if len(sizes) < 2:
-        raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
-    for s in sizes:
-        _positive_int(s, "layer_sizes entries")
-    return tuple(int(s) for s in sizes)
-
-
-def _layer_activations(activations, output_activation, n_layers) -> list[Activation]:
-    if isinstance(activations, (str, Activation)):
-        hidden = [resolve_activation(activations) for _ in range(n_layers - 1)]
-        return hidden + [resolve_activation(output_activation, "output_activation")]
-    acts = [resolve_activation(a) for a in activations]
-    if len(acts) != n_layers:
-        raise ValueError(f"activations has {len(acts)} entries but the network has {n_layers} layers")
-    return acts
-
-
-def _check_pairing(cost: Cost, output: Activation) -> None:
-    if isinstance(output, Softmax) and not isinstance(cost, CrossEntropy):
-        raise ValueError(f"a softmax output needs cost='cross_entropy', got cost={cost.name!r}")
-    if isinstance(cost, BinaryCrossEntropy) and not isinstance(output, Sigmoid):
-        raise ValueError("cost='binary_cross_entropy' needs a sigmoid output activation")
+def _activation_from_old_file(text: str) -> Activation:
+    """An activation saved by repr before names were stored: "Sigmoid()", "LeakyReLU(alpha=0.05)"."""
+    match = re.fullmatch(r"(Sigmoid|Tanh|ReLU|Linear|Softmax)\(\)|LeakyReLU\(alpha=([0-9.eE+-]+)\)", text)
+    if match is None:
+        raise ValueError(f"unknown activation {text!r} in saved file; expected one of {sorted(ACTIVATIONS)}")
+    return LeakyReLU(float(match[2])) if match[2] else resolve_activation(match[1].lower())
 
 
 # ============================================================================
-# 6. scikit-learn estimators (a thin shell around NeuralNetwork)
+# 7. scikit-learn estimators (a thin shell around NeuralNetwork)
 # ============================================================================
-
-SCHEDULES = ("constant", "inverse_time", "cosine")
 
 
 class _BaseFFNN(BaseEstimator):
     """Shared hyperparameters and fitting logic of ``FFNNRegressor`` and ``FFNNClassifier``.
 
-    Hyperparameters are only stored by ``__init__`` (scikit-learn's convention) and
-    checked in ``fit``. Learned attributes end in ``_``: ``network_``, ``history_``,
-    ``loss_curve_``, ``n_features_in_``, ``n_iter_``.
+    ``__init__`` only stores the hyperparameters; ``NeuralNetwork`` checks them in ``fit``.
+    Learned: ``network_``, ``history_``, ``loss_curve_``, ``n_features_in_``, ``n_iter_``. Every
+    ``fit`` starts from scratch; Optimizer or schedule objects given here are copied for each fit.
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default (100,)
-    activation : {"sigmoid", "tanh", "relu", "leaky_relu"}, default "relu"
-    optimizer : {"gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"}, default "adam"
-    learning_rate : float, default 0.001
+    hidden_layer_sizes : tuple of int, default (100,);  activation : hidden layers', default "relu"
+    optimizer : name or Optimizer, default "adam";  learning_rate : float or schedule, default 0.001
     lr_schedule : {"constant", "inverse_time", "cosine"}, default "constant"
-        ``inverse_time`` uses ``decay``; ``cosine`` anneals to 0 over all updates.
-    decay : float, default 0.0
-    batch_size : int or None, default 200 (None: full batch, i.e. plain GD)
-    epochs : int, default 200
-    regularization : None, "l1" or "l2";  lam : float, default 0.0
-    init : {"normal", "xavier", "he"}, default "xavier"
-    dropout : float, default 0.0 (hidden units)
-    input_dropout : float, default 0.0 (input features)
-    dtype : {"float64", "float32"}, default "float64"
-    random_state : int, numpy Generator or None
+        ``inverse_time`` uses ``decay`` (default 0.0); ``cosine`` anneals to 0 over all updates.
+    batch_size : int or None (full batch), default 200;  epochs : int, default 200
+    regularization, lam, init, dropout, input_dropout, dtype : as for ``NeuralNetwork``
+    random_state : int, numpy Generator, numpy RandomState or None
     """
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", optimizer="adam",
@@ -1201,47 +1151,47 @@ class _BaseFFNN(BaseEstimator):
         self.dtype = dtype
         self.random_state = random_state
 
+    def _network(self, n_features: int, n_outputs: int, n_samples: int, task: str) -> NeuralNetwork:
+        """The one translation of the hyperparameters into an untrained ``NeuralNetwork``."""
+        hidden = tuple(self.hidden_layer_sizes) if self.hidden_layer_sizes is not None else ()
+        cost = resolve_cost(task)
+        schedule = self._schedule(n_samples)
+        optimizer = (copy.deepcopy(self.optimizer) if isinstance(self.optimizer, Optimizer)
+                     else resolve_optimizer(self.optimizer, schedule))
+        return NeuralNetwork(
+            (n_features, *hidden, n_outputs), activations=[self.activation] * len(hidden) + [cost.output.name],
+            cost=cost, optimizer=optimizer, regularization=self.regularization, lam=self.lam,
+            init=self.init, dropout=self.dropout, input_dropout=self.input_dropout, dtype=self.dtype,
+            seed=self._seed())
+
     def _schedule(self, n_samples: int):
-        _positive(self.learning_rate, "learning_rate")
-        if self.lr_schedule == "constant":
-            return Constant(self.learning_rate)
-        if self.lr_schedule == "inverse_time":
-            return InverseTimeDecay(self.learning_rate, self.decay)
-        if self.lr_schedule == "cosine":
-            batch = n_samples if self.batch_size is None else min(self.batch_size, n_samples)
-            return CosineDecay(self.learning_rate, self.epochs * math.ceil(n_samples / batch))
-        raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; choose one of {list(SCHEDULES)}")
+        """learning_rate and lr_schedule as a schedule (a schedule object is copied)."""
+        if callable(self.learning_rate):
+            return copy.deepcopy(self.learning_rate)
+        total_steps = 1
+        if self.lr_schedule == "cosine":  # all updates of the fit
+            batch = n_samples if self.batch_size is None else _positive_int(self.batch_size, "batch_size")
+            total_steps = _positive_int(self.epochs, "epochs") * math.ceil(n_samples / min(batch, n_samples))
+        return make_schedule(self.lr_schedule, self.learning_rate, self.decay, total_steps)
 
     def _seed(self):
-        rs = self.random_state
-        if isinstance(rs, np.random.RandomState):  # scikit-learn style: derive a Generator
-            rs = int(rs.randint(np.iinfo(np.int32).max))
-        return rs
+        rs = self.random_state  # a RandomState (scikit-learn style) draws the Generator's seed
+        return int(rs.randint(np.iinfo(np.int32).max)) if isinstance(rs, np.random.RandomState) else rs
 
-    def _fit_network(self, X, Y, output_activation, cost):
-        hidden = tuple(self.hidden_layer_sizes) if self.hidden_layer_sizes is not None else ()
-        _positive_int(self.epochs, "epochs")
-        if self.batch_size is not None:
-            _positive_int(self.batch_size, "batch_size")
-        acts = [self.activation] * len(hidden) + [output_activation]
-        self.network_ = NeuralNetwork(
-            (X.shape[1], *hidden, Y.shape[1]), activations=acts, cost=cost,
-            optimizer=resolve_optimizer(self.optimizer, self._schedule(X.shape[0])),
-            regularization=self.regularization, lam=self.lam, init=self.init,
-            dropout=self.dropout, input_dropout=self.input_dropout, dtype=self.dtype,
-            seed=self._seed())
+    def _fit(self, X, Y, task: str, fit_params: dict):
+        self.network_ = self._network(X.shape[1], Y.shape[1], X.shape[0], task)
         try:
-            self.network_.fit(X, Y, epochs=self.epochs, batch_size=self.batch_size)
+            self.network_.fit(X, Y, epochs=self.epochs, batch_size=self.batch_size, **fit_params)
         finally:
             self.history_ = self.network_.history.as_dict()
         self.loss_curve_ = list(self.network_.history.train_cost)
         self.n_iter_ = len(self.loss_curve_)
         return self
 
-    def _forward(self, X):
+    def _output(self, X):
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self.network_.forward(X)
+        X = validate_data(self, X, reset=False, dtype=self.network_.dtype)
+        return self.network_._output(X)
 
 
 class FFNNRegressor(RegressorMixin, _BaseFFNN):
@@ -1250,18 +1200,28 @@ class FFNNRegressor(RegressorMixin, _BaseFFNN):
     See ``_BaseFFNN`` for the parameters. ``y`` may be 1-D or (n_samples, n_outputs).
     """
 
-    def fit(self, X, y):
-        """Train on X of shape (n_samples, n_features) and y of shape (n_samples,) or (n_samples, n_outputs)."""
+    def fit(self, X, y, **fit_params):
+        """Train a new network on (X, y), from scratch (scikit-learn's contract).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        **fit_params : passed to ``NeuralNetwork.fit``: ``validation_data=(X_val, y_val)``
+            (y_val shaped as y), ``keep_best``, ``exact_train_cost``, ``callback(epoch, network)``
+
+        Returns
+        -------
+        self, with the trained network in ``network_``
+        """
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
                              dtype=[np.float64, np.float32])
-        self._y_1d = y.ndim == 1
-        Y = y.reshape(-1, 1) if self._y_1d else y
-        return self._fit_network(X, Y, "linear", "mse")
+        return self._fit(X, y.reshape(len(y), -1), "mse", fit_params)
 
     def predict(self, X):
-        """Predictions of shape (n_samples,) (or (n_samples, n_outputs) for 2-D y)."""
-        out = self._forward(X)
-        return out[:, 0].copy() if self._y_1d else out
+        """Predictions of shape (n_samples,) for one output, else (n_samples, n_outputs)."""
+        out = self._output(X)
+        return self.network_.cost.predict(out)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1277,32 +1237,78 @@ class FFNNClassifier(ClassifierMixin, _BaseFFNN):
     See ``_BaseFFNN`` for the parameters.
     """
 
-    def fit(self, X, y):
-        """Train on X of shape (n_samples, n_features) and labels y of shape (n_samples,)."""
+    def fit(self, X, y, **fit_params):
+        """Train a new network on X and labels y, from scratch (scikit-learn's contract).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), labels (integers or strings)
+        **fit_params : passed to ``NeuralNetwork.fit``: ``validation_data=(X_val, y_val)``
+            (labels y_val of classes seen in y), ``keep_best``, ``exact_train_cost``, ``callback``
+
+        Returns
+        -------
+        self, with the trained network in ``network_`` and the labels in ``classes_``
+        """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"y needs samples of at least 2 classes; got 1 class ({self.classes_[0]})")
-        Y = np.eye(len(self.classes_), dtype=X.dtype)[y_idx]
-        return self._fit_network(X, Y, "softmax", "cross_entropy")
+        if fit_params.get("validation_data") is not None:
+            X_val, y_val = fit_params["validation_data"]
+            fit_params = {**fit_params, "validation_data": (X_val, self._one_hot(y_val, X.dtype))}
+        return self._fit(X, one_hot(y_idx, len(self.classes_), X.dtype), "cross_entropy", fit_params)
+
+    def _one_hot(self, labels, dtype) -> np.ndarray:
+        """One-hot rows for labels from ``classes_``, ordered as ``classes_``."""
+        labels = column_or_1d(labels)
+        idx = np.searchsorted(self.classes_, labels).clip(0, len(self.classes_) - 1)
+        unseen = self.classes_[idx] != labels
+        if np.any(unseen):
+            raise ValueError(f"validation_data has labels not seen in y: {np.unique(labels[unseen])}")
+        return one_hot(idx, len(self.classes_), dtype)
 
     def predict_proba(self, X):
         """Class probabilities of shape (n_samples, n_classes), columns ordered as ``classes_``."""
-        return self._forward(X)
+        return self._output(X)
 
     def predict(self, X):
         """Predicted labels of shape (n_samples,)."""
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
+        proba = self._output(X)
+        return self.classes_[self.network_.cost.predict(proba)]
 
 
 # ============================================================================
-# 7. Data: Runge's function and MNIST
+# 8. Data: helpers, Runge's function and MNIST
 # ============================================================================
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def one_hot(labels, n_classes: int | None = None, dtype=np.float64) -> np.ndarray:
+    """Rows of the identity, shape (n, n_classes), for n integer labels in [0, n_classes) (default max + 1)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be a 1-D array of integer class indices, got {labels.dtype} "
+                         f"{labels.shape}")
+    n_classes = int(labels.max(initial=-1)) + 1 if n_classes is None else _positive_int(n_classes, "n_classes")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must lie in [0, {n_classes}), got {labels.min()} to {labels.max()}")
+    return np.eye(n_classes, dtype=dtype)[labels]
+
+
+def standardize(x, reference=None) -> np.ndarray:
+    """The column (x - mean) / std of shape (n, 1) for x of shape (n,), with the mean and
+    standard deviation of ``reference`` (default x itself), also of shape (m,)."""
+    x = np.asarray(x, dtype=float)
+    ref = x if reference is None else np.asarray(reference, dtype=float)
+    if x.ndim != 1 or ref.ndim != 1 or not ref.std() > 0:
+        raise ValueError(f"standardize needs 1-D x and reference, the reference not constant; "
+                         f"got shapes {x.shape} and {ref.shape}")
+    return ((x - ref.mean()) / ref.std())[:, None]
 
 
 def runge(x: np.ndarray) -> np.ndarray:
@@ -1312,17 +1318,11 @@ def runge(x: np.ndarray) -> np.ndarray:
 
 
 def make_runge_data(n: int, noise: float = 0.0, seed=None) -> tuple[np.ndarray, np.ndarray]:
-    """Draw ``n`` points x ~ U(-1, 1) and y = runge(x) + eps, eps ~ N(0, noise^2).
-
-    Returns
-    -------
-    x : ndarray of shape (n,)
-    y : ndarray of shape (n,)
-    """
+    """Draw ``n`` points x ~ U(-1, 1) and y = runge(x) + eps, eps ~ N(0, noise^2); x, y of shape (n,)."""
     n = _positive_int(n, "n")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = _generator(seed)
     x = rng.uniform(-1.0, 1.0, n)
     y = runge(x) + (noise * rng.standard_normal(n) if noise > 0 else 0.0)
     return x, y
@@ -1350,9 +1350,8 @@ MNIST_FILES = {
 class MNIST:
     """All 70,000 MNIST digits: ``X`` of shape (70000, 784) in [0, 1], ``y`` of shape (70000,).
 
-    Rows 0-59,999 are the canonical training set, rows 60,000-69,999 the canonical
-    test set. ``idx_train``/``idx_test`` index the 80/20 split that the report uses
-    (scikit-learn ``train_test_split(..., test_size=0.2, random_state=42)``).
+    Rows 0-59,999 are the canonical training set, the rest the canonical test set; ``idx_train``/
+    ``idx_test`` index the report's 80/20 split (``train_test_split(test_size=0.2, random_state=42)``).
     """
 
     X: np.ndarray
@@ -1389,9 +1388,8 @@ def _read_idx(path: Path, expected_md5: str) -> np.ndarray:
 def load_mnist(data_dir: Path | str = DATA_DIR / "mnist", dtype=np.float32) -> MNIST:
     """Load the original MNIST IDX files from ``data/mnist/*.gz``, verifying each MD5.
 
-    Pixels are scaled to [0, 1] as ``dtype`` (float32 by default: 220 MB instead of 440 MB).
-    Raises ``FileNotFoundError`` or ``ValueError`` naming the file, the expected
-    checksum and how to restore it; never returns different data in silence.
+    Pixels are scaled to [0, 1] as ``dtype`` (float32 by default: 220 MB instead of 440 MB). A missing
+    or altered file raises an error naming it, its expected checksum and how to restore it.
     """
     from sklearn.model_selection import train_test_split
 

@@ -54,6 +54,10 @@ def test_non_finite_values(bad):
     (dict(layer_sizes=(2,)), "layer_sizes needs at least"),
     (dict(layer_sizes=(2, 0, 1)), "layer_sizes entries must be a positive integer"),
     (dict(activations=["tanh"]), "activations has 1 entries but the network has 2 layers"),
+    (dict(activations=["softmax", "linear"]), "softmax can only be the output activation"),
+    (dict(output_activation="tanh", cost="binary_cross_entropy"),
+     "cost='binary_cross_entropy' needs a sigmoid output activation"),
+    (dict(lam=True), "lam must be a non-negative number"),
 ])
 def test_bad_construction(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -134,3 +138,41 @@ def test_opposite_infinities_are_caught(dtype):
     Xb[0, 0], Xb[3, 1] = np.inf, -np.inf
     with pytest.raises(ValueError, match="X contains NaN or infinite"):
         net(dtype=dtype).fit(Xb, Y, epochs=1)
+
+
+def test_negative_decay():
+    with pytest.raises(ValueError, match="decay must be a non-negative number, got -1.0"):
+        fc.InverseTimeDecay(0.1, decay=-1.0)
+
+
+def test_shapes_of_X_and_y():
+    with pytest.raises(ValueError, match=r"X must be 2-D \(n_samples, n_features\), got shape \(6,\)"):
+        net().predict(np.ones(6))
+    with pytest.raises(ValueError, match="y has 2 columns, but the network has 1 outputs"):
+        net().fit(X, np.ones((6, 2)), epochs=1)
+
+
+@pytest.mark.parametrize("labels,kwargs,message", [
+    (np.array([0.0, 1.0]), {}, "labels must be a 1-D array of integer class indices, got float64"),
+    (np.array([[0, 1]]), {}, "labels must be a 1-D array of integer class indices"),
+    (np.array([0, 3]), dict(n_classes=3), r"labels must lie in \[0, 3\), got 0 to 3"),
+    (np.array([-1, 1]), {}, r"labels must lie in \[0, 2\), got -1 to 1"),
+    (np.array([0, 1]), dict(n_classes=0), "n_classes must be a positive integer"),
+])
+def test_one_hot_bad_labels(labels, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        fc.one_hot(labels, **kwargs)
+
+
+@pytest.mark.parametrize("x,reference", [(np.ones((3, 2)), None), (np.ones(3), None),
+                                         (np.arange(3.0), np.ones((2, 2)))])
+def test_standardize_bad_input(x, reference):
+    with pytest.raises(ValueError, match="standardize needs 1-D x and reference, the reference not constant"):
+        fc.standardize(x, reference)
+
+
+def test_data_helpers_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="noise must be >= 0, got -0.1"):
+        fc.make_runge_data(5, noise=-0.1)
+    with pytest.raises(FileNotFoundError, match=r"runge_7\.csv is missing; run `python data/make_runge_data.py`"):
+        fc.load_runge_csv("runge_7", data_dir=tmp_path)

@@ -56,3 +56,22 @@ def test_mnist_shapes_ranges_and_splits(mnist):
     Xc, Xct, yc, yct = mnist.split_canonical()
     assert Xc.shape[0] == 60000 and Xct.shape[0] == 10000
     assert yc[:5].tolist() == [5, 0, 4, 1, 9] and yct[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+def test_one_hot_rows_of_the_identity():
+    Y = fc.one_hot(np.array([2, 0, 1, 2]))
+    np.testing.assert_array_equal(Y, [[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    assert Y.dtype == np.float64
+    Y10 = fc.one_hot(np.array([3, 9], dtype=np.uint8), n_classes=10, dtype=np.float32)
+    assert Y10.shape == (2, 10) and Y10.dtype == np.float32 and Y10[0, 3] == 1 and Y10.sum() == 2
+    assert fc.one_hot(np.array([], dtype=int), n_classes=4).shape == (0, 4)
+
+
+def test_standardize_to_a_column():
+    x = np.array([0.5, -1.0, 2.0, 3.5])
+    z = fc.standardize(x)
+    assert z.shape == (4, 1)
+    np.testing.assert_array_equal(z, ((x - x.mean()) / x.std())[:, None])  # bit for bit
+    assert z.mean() == pytest.approx(0, abs=1e-15) and z.std() == pytest.approx(1)
+    grid = np.linspace(-1, 1, 5)
+    np.testing.assert_array_equal(fc.standardize(grid, reference=x), ((grid - x.mean()) / x.std())[:, None])

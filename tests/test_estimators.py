@@ -92,3 +92,74 @@ def test_diverged_fit_keeps_history():
     with pytest.raises(fc.TrainingDivergedError):
         reg.fit(X * 100, y * 100)
     assert "train_cost" not in reg.history_ or np.all(np.isfinite(reg.history_["train_cost"]))
+
+
+# -- one route from the estimators to NeuralNetwork ----------------------------------------
+
+def runge_split():
+    x, y = fc.make_runge_data(40, noise=0.1, seed=3)
+    xv, yv = fc.make_runge_data(20, noise=0.1, seed=4)
+    return fc.standardize(x), y, fc.standardize(xv, reference=x), yv
+
+
+def test_fit_params_reach_the_network_bit_for_bit():
+    """fit(X, y, validation_data=..., keep_best=True, callback=...) trains exactly the network
+    NeuralNetwork would with the same settings (the route notebook 03 built by hand)."""
+    X, y, Xv, yv = runge_split()
+    seen = []
+    est = fc.FFNNRegressor(hidden_layer_sizes=(8,), activation="tanh", optimizer="rmsprop",
+                           learning_rate=0.05, batch_size=5, epochs=30, regularization="l2", lam=1e-3,
+                           random_state=7)
+    est.fit(X, y, validation_data=(Xv, yv), keep_best=True, callback=lambda e, net: seen.append(e))
+    net = fc.NeuralNetwork((1, 8, 1), ["tanh", "linear"], optimizer="rmsprop", learning_rate=0.05,
+                           regularization="l2", lam=1e-3, seed=7)
+    net.fit(X, y, epochs=30, batch_size=5, validation_data=(Xv, yv), keep_best=True)
+    np.testing.assert_array_equal(est.network_.theta, net.theta)
+    assert est.network_.best_epoch == net.best_epoch < 30
+    np.testing.assert_array_equal(est.history_["val_cost"], net.history.val_cost)
+    assert seen == list(range(1, 31))
+    np.testing.assert_array_equal(est.predict(Xv), net.predict(Xv))
+
+
+def test_regressor_predict_is_1d_for_one_output_column():
+    X, y, _, _ = runge_split()
+    reg = fc.FFNNRegressor(hidden_layer_sizes=(4,), epochs=3, random_state=0).fit(X, y[:, None])
+    assert reg.predict(X).shape == (40,)
+
+
+def test_classifier_validation_labels_are_encoded_by_classes():
+    X, y = make_classification(n_samples=90, n_features=5, n_informative=3, n_classes=3, random_state=2)
+    labels = np.array(["cat", "dog", "emu"])[y]
+    clf = fc.FFNNClassifier(hidden_layer_sizes=(10,), epochs=15, batch_size=16, learning_rate=0.01,
+                            random_state=0)
+    clf.fit(X[:60], labels[:60], validation_data=(X[60:], labels[60:]))
+    proba = clf.predict_proba(X[60:])
+    expected = np.mean(clf.classes_[proba.argmax(axis=1)] == labels[60:])
+    assert clf.history_["val_accuracy"][-1] == expected == clf.score(X[60:], labels[60:])
+    with pytest.raises(ValueError, match=r"validation_data has labels not seen in y: \['fox'\]"):
+        clf.fit(X[:60], labels[:60], validation_data=(X[60:62], ["cat", "fox"]))
+
+
+def test_optimizer_and_schedule_objects_are_copied_per_fit():
+    """A grid search reuses one estimator's parameters: no state may leak between fits."""
+    X, y, _, _ = runge_split()
+    for params in (dict(optimizer=fc.Adam(0.01)),
+                   dict(optimizer="sgd", learning_rate=fc.InverseTimeDecay(0.05, 0.1))):
+        est = fc.FFNNRegressor(hidden_layer_sizes=(6,), epochs=5, batch_size=8, random_state=0, **params)
+        first = est.fit(X, y).network_.theta.copy()
+        second = est.fit(X, y).network_.theta
+        np.testing.assert_array_equal(first, second)
+        assert est.optimizer is params.get("optimizer", est.optimizer)
+        if isinstance(est.optimizer, fc.Optimizer):
+            assert est.optimizer.t == 0 and est.optimizer.state == []
+    net = fc.NeuralNetwork((1, 6, 1), ["relu", "linear"], optimizer="sgd",
+                           learning_rate=fc.InverseTimeDecay(0.05, 0.1), seed=0).fit(X, y, 5, 8)
+    np.testing.assert_array_equal(second, net.theta)
+
+
+def test_random_state_accepts_a_randomstate():
+    X, y, _, _ = runge_split()
+    a = fc.FFNNRegressor(hidden_layer_sizes=(4,), epochs=3, random_state=np.random.RandomState(3)).fit(X, y)
+    seed = int(np.random.RandomState(3).randint(np.iinfo(np.int32).max))
+    b = fc.FFNNRegressor(hidden_layer_sizes=(4,), epochs=3, random_state=seed).fit(X, y)
+    np.testing.assert_array_equal(a.network_.theta, b.network_.theta)

@@ -88,6 +88,8 @@ def test_backprop_matches_autograd(hidden, cost, regularization, sizes):
     (["relu", "tanh"], "mse"),
     (["sigmoid", "sigmoid"], "binary_cross_entropy"),
     (["leaky_relu", "sigmoid", "softmax"], "cross_entropy"),
+    (["linear", "tanh"], "mse"),                        # a linear hidden layer
+    (["tanh", "sigmoid"], "cross_entropy"),             # cross-entropy without softmax
 ])
 def test_unmatched_and_binary_outputs_match_autograd(acts, cost):
     sizes = (3, 6, 1) if cost == "binary_cross_entropy" else (3, 6, 5, 4)[:len(acts) + 1]
@@ -105,7 +107,7 @@ def test_dropout_backprop_matches_autograd(hidden):
     masks = [(rng.random((X.shape[0], s)) < 0.7) / 0.7 for s in sizes[1:-1]]
     acts = [fc.resolve_activation(a) for a in [hidden, hidden, "softmax"]]
     zs, a_list = fc.feed_forward(params, X, acts, dropout_masks=masks)
-    ours = fc.backpropagate(params, zs, a_list, y, acts, fc.CrossEntropy(), fc.NoPenalty(), 0.0,
+    ours = fc.backpropagate(params, zs, a_list, y, acts, fc.CrossEntropy(), None, 0.0,
                             dropout_masks=masks)
     ref = grad(ag_cost)(params, X, y, [hidden, hidden, "softmax"], "cross_entropy", None, 0.0, masks)
     assert max_abs_diff(ours, ref) <= 1e-12

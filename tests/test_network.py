@@ -171,3 +171,120 @@ def test_input_dropout_trains_on_masked_inputs():
     for (W0, b0), (dW, db), (W, b) in zip(params0, grads, net.params):
         np.testing.assert_allclose(W, W0 - 0.1 * dW, rtol=0, atol=1e-15)
         np.testing.assert_allclose(b, b0 - 0.1 * db, rtol=0, atol=1e-15)
+
+
+# -- the task objects: output shape, R^2, binary task, pairing -------------------------------
+
+def test_regression_predict_shape_follows_mlpregressor():
+    X, y = runge_problem()
+    one = fc.NeuralNetwork((1, 4, 1), "tanh", seed=0)
+    assert one.predict(X).shape == (40,)
+    np.testing.assert_array_equal(one.predict(X), one.forward(X)[:, 0])
+    two = fc.NeuralNetwork((1, 4, 2), "tanh", seed=0)
+    assert two.predict(X).shape == (40, 2)
+    np.testing.assert_array_equal(two.predict(X), two.forward(X))
+
+
+def test_score_is_sklearn_r2_averaged_over_outputs():
+    from sklearn.metrics import r2_score
+    X, y = runge_problem()
+    Y = np.column_stack([y, 100 * y])  # outputs on different scales: pooled R^2 != mean R^2
+    net = fc.NeuralNetwork((1, 6, 2), "tanh", optimizer="adam", learning_rate=0.05, seed=0)
+    net.fit(X, Y, epochs=30, batch_size=8)
+    a = net.forward(X)
+    assert net.score(X, Y) == r2_score(Y, a)
+    per_output = [1 - np.sum((Y[:, k] - a[:, k]) ** 2) / np.sum((Y[:, k] - Y[:, k].mean()) ** 2)
+                  for k in (0, 1)]
+    assert net.score(X, Y) == pytest.approx(np.mean(per_output), rel=1e-12)
+    pooled = 1 - np.sum((Y - a) ** 2) / np.sum((Y - Y.mean(axis=0)) ** 2)
+    assert abs(net.score(X, Y) - pooled) > 1e-3
+
+
+def test_binary_task_threshold_accuracy_and_history():
+    net = fc.NeuralNetwork((1, 1), ["sigmoid"], cost="binary_cross_entropy", seed=0)
+    net.theta = np.array([1.0, 0.0])  # a = sigmoid(x)
+    X = np.array([[-1.0], [0.0], [1e-3], [2.0]])
+    np.testing.assert_array_equal(net.predict(X), [0, 0, 1, 1])  # a > 0.5, strictly
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    assert net.accuracy(X, y) == 0.5 == net.score(X, y)
+    rng = np.random.default_rng(0)
+    Xb = rng.standard_normal((80, 2))
+    yb = (Xb[:, 0] + Xb[:, 1] > 0).astype(float)
+    clf = fc.NeuralNetwork((2, 6, 1), "tanh", "sigmoid", cost="binary_cross_entropy",
+                           optimizer="adam", learning_rate=0.05, seed=0)
+    clf.fit(Xb, yb, epochs=40, batch_size=16, validation_data=(Xb, yb), exact_train_cost=True)
+    assert clf.history.val_accuracy[-1] > 0.9 and clf.history.train_accuracy == clf.history.val_accuracy
+    assert clf.predict(Xb).dtype.kind == "i"
+    p = np.clip(clf.forward(Xb)[:, 0], 1e-15, 1 - 1e-15)
+    expected = -np.mean(yb * np.log(p) + (1 - yb) * np.log1p(-p))
+    assert clf.cost_value(Xb, yb) == pytest.approx(expected, rel=1e-12)
+
+
+def test_accuracy_and_proba_need_a_classifier():
+    X, y = runge_problem()
+    reg = fc.NeuralNetwork((1, 4, 1), "tanh", seed=0)
+    for method in (reg.accuracy, lambda X, y: reg.predict_proba(X)):
+        with pytest.raises(ValueError, match="needs a classification cost, not 'mse'"):
+            method(X, y)
+
+
+def test_cost_value_with_penalty_adds_lambda_over_2n():
+    X, y = runge_problem()
+    net = fc.NeuralNetwork((1, 5, 1), "tanh", regularization="l2", lam=0.3, seed=0)
+    weights = sum(np.sum(W ** 2) for W, _ in net.params)
+    expected = net.cost_value(X, y) + 0.3 / (2 * 40) * weights
+    assert net.cost_value(X, y, with_penalty=True) == pytest.approx(expected, rel=1e-14)
+    plain = fc.NeuralNetwork((1, 5, 1), "tanh", seed=0)
+    assert plain.cost_value(X, y, with_penalty=True) == plain.cost_value(X, y)
+
+
+def test_forward_in_chunks_keeps_every_row():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2 * 4096 + 5, 3))
+    net = fc.NeuralNetwork((3, 7, 2), "tanh", seed=0)
+    out = net.forward(X)
+    assert out.shape == (8197, 2)
+    rows = np.concatenate([fc.feed_forward(net.params, X[i:i + 1000], net.activations, keep=False)
+                           for i in range(0, len(X), 1000)])
+    np.testing.assert_allclose(out, rows, rtol=1e-13, atol=1e-15)
+
+
+def test_init_normal_draws_weights_and_biases_from_n01():
+    theta, params = fc.init_params((3, 4, 2), "normal", np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    expected = np.concatenate([rng.standard_normal((3, 4)).ravel(), rng.standard_normal(4),
+                               rng.standard_normal((4, 2)).ravel(), rng.standard_normal(2)])
+    np.testing.assert_array_equal(theta, expected)
+    assert np.all(params[0][1] != 0) and theta.size == fc.n_parameters((3, 4, 2)) == 26
+
+
+def test_activation_repr_and_registry():
+    assert repr(fc.LeakyReLU(0.05)) == "LeakyReLU(alpha=0.05)" and repr(fc.Tanh()) == "Tanh()"
+    assert fc.resolve_activation("leaky_relu", alpha=0.2).alpha == 0.2
+    assert isinstance(fc.resolve_activation("identity"), fc.Linear)
+    with pytest.raises(ValueError, match=r"LeakyReLU alpha must lie in \(0, 1\), got 1.5"):
+        fc.LeakyReLU(1.5)
+
+
+def test_save_stores_names_and_arguments(tmp_path):
+    net = fc.NeuralNetwork((2, 3, 3, 1), [fc.LeakyReLU(0.05), "tanh", "linear"], seed=0)
+    net.save(tmp_path / "net.npz")
+    with np.load(tmp_path / "net.npz") as f:
+        assert f["activations"].tolist() == ["leaky_relu", "tanh", "linear"]
+        assert f["activation_args"].tolist() == ['{"alpha": 0.05}', "{}", "{}"]
+        assert str(f["cost"]) == "mse"
+
+
+def test_load_reads_files_written_with_repr_names(tmp_path):
+    """Files from before names were stored held repr(activation) strings."""
+    X, _ = runge_problem()
+    net = fc.NeuralNetwork((1, 6, 1), fc.LeakyReLU(0.05), seed=0)
+    np.savez(tmp_path / "old.npz", theta=net.theta, layer_sizes=np.asarray(net.layer_sizes),
+             activations=np.asarray(["LeakyReLU(alpha=0.05)", "Linear()"]), cost=np.asarray("mse"))
+    back = fc.NeuralNetwork.load(tmp_path / "old.npz")
+    assert back.activations[0].alpha == 0.05 and isinstance(back.activations[1], fc.Linear)
+    np.testing.assert_array_equal(back.predict(X), net.predict(X))
+    np.savez(tmp_path / "odd.npz", theta=net.theta, layer_sizes=np.asarray(net.layer_sizes),
+             activations=np.asarray(["Swish()", "Linear()"]), cost=np.asarray("mse"))
+    with pytest.raises(ValueError, match=r"unknown activation 'Swish\(\)' in saved file"):
+        fc.NeuralNetwork.load(tmp_path / "odd.npz")

@@ -1,4 +1,5 @@
-"""Make an executed notebook byte-reproducible (run by `make figures` after each notebook).
+"""Make an executed notebook byte-reproducible (run by `make figures` after each notebook; it lives beside
+the notebooks it normalises).
 
 * drops per-cell execution metadata (timestamps) and widget state;
 * clears the outputs of cells marked ``# NBVAL_IGNORE_OUTPUT`` (timings, progress
