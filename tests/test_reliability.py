@@ -875,3 +875,152 @@ def test_optimizer_defaults_and_eps_outside_the_root(name, cls):
 def test_load_mnist_accepts_a_string_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte\.gz is missing"):
         fc.load_mnist(str(tmp_path))
+
+
+# ============================================================================
+# Added with the fixes: the choices made for issue 11, each pinned
+# ============================================================================
+
+def test_estimator_learning_rate_replaces_the_optimizer_objects_rate():
+    """Chosen: a learning_rate given with an Optimizer object wins (set on the copy); the
+    object's other constants stay; learning_rate=None keeps the object's own rate."""
+    X, y = regression_data()
+    kw = dict(hidden_layer_sizes=(6,), activation="tanh", epochs=4, batch_size=10, random_state=0)
+    reg = fc.FFNNRegressor(optimizer=fc.Adam(0.5, beta1=0.8), learning_rate=0.01, **kw).fit(X, y)
+    own = fc.FFNNRegressor(optimizer=fc.Adam(0.01, beta1=0.8), **kw).fit(X, y)
+    net = fc.NeuralNetwork((2, 6, 1), ["tanh", "linear"], optimizer=fc.Adam(0.01, beta1=0.8),
+                           seed=0).fit(X, y, epochs=4, batch_size=10)
+    np.testing.assert_array_equal(reg.network_.theta, net.theta)
+    np.testing.assert_array_equal(own.network_.theta, net.theta)
+    assert reg.optimizer.schedule(0) == 0.5                  # the given object is left alone
+
+
+def test_estimator_lr_schedule_with_optimizer_object_needs_a_learning_rate():
+    X, y = regression_data()
+    with pytest.raises(ValueError, match="lr_schedule='cosine' needs a learning_rate"):
+        fc.FFNNRegressor(optimizer=fc.SGD(0.01), lr_schedule="cosine", epochs=2).fit(X, y)
+
+
+def test_estimator_default_learning_rate_is_0001():
+    X, y = regression_data()
+    kw = dict(hidden_layer_sizes=(4,), epochs=3, batch_size=10, random_state=0)
+    a = fc.FFNNRegressor(**kw).fit(X, y)
+    b = fc.FFNNRegressor(learning_rate=0.001, **kw).fit(X, y)
+    np.testing.assert_array_equal(a.network_.theta, b.network_.theta)
+
+
+def test_hidden_layer_sizes_none_means_no_hidden_layer():
+    X, y = regression_data()
+    reg = fc.FFNNRegressor(hidden_layer_sizes=None, epochs=2, random_state=0).fit(X, y)
+    assert reg.network_.layer_sizes == (2, 1)
+
+
+def test_failed_refit_on_bad_input_leaves_the_estimator_unfitted():
+    X, y = regression_data()
+    reg = fc.FFNNRegressor(hidden_layer_sizes=(4,), epochs=2, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="keep_best"):
+        reg.fit(X, y, keep_best=True)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(reg)
+
+
+def test_diverged_fit_puts_back_the_optimizer_and_can_go_on():
+    X, y = diverging_problem()
+    net = diverging_net()
+    updates = []
+    with pytest.raises(fc.TrainingDivergedError) as info:
+        net.fit(X, y, epochs=50, batch_size=10, callback=lambda e, n: updates.append(n.optimizer.t))
+    assert net.optimizer.t == ([0] + updates)[info.value.epoch - 1]
+    assert all(np.all(np.isfinite(s["step"])) for s in net.optimizer.state)
+    net.optimizer.schedule = fc.Constant(1e-6)
+    net.fit(X, y, epochs=2, batch_size=10)                  # goes on from the restored weights
+    assert np.all(np.isfinite(net.history.train_cost))
+
+
+def test_divergence_with_finite_starting_cost_blames_the_learning_rate():
+    """Only a cost that is not finite before any update is blamed on X and y."""
+    X, y = diverging_problem()
+    net = diverging_net()
+    assert np.isfinite(net.cost_value(X, y))
+    with pytest.raises(fc.TrainingDivergedError, match="smaller learning_rate") as info:
+        net.fit(X, y, epochs=50, batch_size=10)
+    assert info.value.epoch == 1
+    rng = np.random.default_rng(0)
+    Xg, yg = rng.standard_normal((50, 2)), rng.standard_normal(50)
+    grow = fc.NeuralNetwork((2, 16, 1), "tanh", optimizer="sgd", learning_rate=lambda t: 1e-3 * 1.2 ** t,
+                            seed=0)
+    with pytest.raises(fc.TrainingDivergedError, match="smaller learning_rate") as info:
+        grow.fit(Xg, yg, epochs=200, batch_size=10)
+    assert info.value.epoch > 3
+
+
+def test_schedule_rate_zero_is_allowed():
+    """Cosine decay ends at eta_min = 0: a zero rate is a valid step (it changes nothing)."""
+    X, y = regression_data()
+    net = small_net(optimizer="sgd", learning_rate=lambda t: 0.0)
+    before = net.theta.copy()
+    net.fit(X, y, epochs=1)
+    np.testing.assert_array_equal(net.theta, before)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: fc.Momentum(fc.InverseTimeDecay(0.05, decay=0.1), momentum=0.8),
+    lambda: fc.Adam(fc.CosineDecay(0.05, total_steps=7, eta_min=0.001), beta1=0.7, beta2=0.99, eps=1e-6),
+    lambda: fc.RMSprop(0.02, rho=0.8, eps=1e-7),
+    lambda: fc.AdaGrad(0.1, eps=1e-5),
+], ids=["momentum-inverse-time", "adam-cosine", "rmsprop", "adagrad"])
+def test_load_keeps_optimizer_constants_and_schedule(make, tmp_path):
+    X, y = regression_data()
+    net = small_net(optimizer=make(), regularization="l1", lam=0.2).fit(X, y, epochs=2)
+    net.save(tmp_path / "net.npz")
+    back = fc.NeuralNetwork.load(tmp_path / "net.npz")
+    fresh = small_net(optimizer=make(), regularization="l1", lam=0.2)
+    fresh.theta = net.theta
+    back.fit(X, y, epochs=3)
+    fresh.fit(X, y, epochs=3)
+    np.testing.assert_array_equal(back.theta, fresh.theta)
+
+
+def test_save_warns_that_a_custom_schedule_is_not_kept(tmp_path):
+    net = small_net(optimizer=fc.SGD(lambda t: 0.01))
+    with pytest.warns(UserWarning, match="custom schedule"):
+        net.save(tmp_path / "net.npz")
+    back = fc.NeuralNetwork.load(tmp_path / "net.npz")
+    assert isinstance(back.optimizer, fc.SGD) and back.optimizer.schedule(0) == 0.01  # SGD's default
+
+
+def test_load_of_a_file_without_configuration_uses_the_defaults(tmp_path):
+    net = small_net(optimizer="momentum", regularization="l2", lam=0.5, dropout=0.3)
+    net.save(tmp_path / "new.npz")
+    with np.load(tmp_path / "new.npz") as f:
+        np.savez(tmp_path / "old.npz", **{k: f[k] for k in f.files if k != "config"})
+    back = fc.NeuralNetwork.load(tmp_path / "old.npz")
+    assert isinstance(back.optimizer, fc.Adam) and back.penalty is None
+    assert (back.lam, back.dropout, back.input_dropout) == (0.0, 0.0, 0.0)
+    np.testing.assert_array_equal(back.theta, net.theta)
+
+
+def test_validation_targets_are_checked_and_named():
+    net = fc.NeuralNetwork((2, 4, 1), "relu", "sigmoid", cost="binary_cross_entropy", seed=0)
+    X, y = np.ones((4, 2)), np.array([0.0, 1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="validation_data X_val has 3 features"):
+        net.fit(X, y, epochs=1, validation_data=(np.ones((4, 3)), y))
+    with pytest.raises(ValueError, match=r"y must lie in \[0, 1\]"):
+        net.fit(X, y, epochs=1, validation_data=(X, y + 1))
+
+
+def test_cross_entropy_accepts_probability_rows_and_many_sigmoid_units():
+    """Soft labels (rows summing to 1) are valid targets; a multi-unit sigmoid output with
+    cross-entropy stays allowed (the general chain rule)."""
+    Y = np.array([[0.2, 0.8, 0.0], [1.0, 0.0, 0.0], [0.1, 0.1, 0.8], [0.0, 0.0, 1.0]])
+    for output in ("softmax", "sigmoid"):
+        net = fc.NeuralNetwork((2, 4, 3), "relu", output, cost="cross_entropy", seed=0)
+        net.fit(np.ones((4, 2)), Y, epochs=1)
+
+
+def test_argument_type_errors_are_also_value_errors():
+    """Wrong types raise ArgumentTypeError: a TypeError, and a ValueError as scikit-learn's
+    parameter errors are (so `except ValueError` around a fit still catches them)."""
+    with pytest.raises(TypeError, match="epochs") as info:
+        small_net().fit(np.ones((3, 2)), np.ones(3), epochs=2.5)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, fc.ArgumentTypeError)
