@@ -353,8 +353,8 @@ class Task:
                              f"got output_activation {activation!r} with {n_outputs} unit(s): for two "
                              "classes use one sigmoid unit and cost='binary_cross_entropy'")
 
-    def check_targets(self, y: np.ndarray) -> None:
-        """Refuse targets this cost cannot mean: none for regression."""
+    def check_targets(self, y: np.ndarray, argument: str = "y") -> None:
+        """Refuse targets this cost cannot mean (a ValueError naming ``argument``): none for regression."""
 
     def delta_scale(self, a: np.ndarray) -> float:
         return 1.0 / a.shape[-2]
@@ -405,11 +405,11 @@ class CrossEntropy(Task):
     def derivative(self, a, y):
         return -y / (np.clip(a, _LOG_CLIP, None) * a.shape[0])
 
-    def check_targets(self, y):
+    def check_targets(self, y, argument="y"):
         """y: rows of probabilities (one-hot for labels), entries in [0, 1] summing to 1."""
         tol = 1e3 * np.finfo(y.dtype).eps
         if not _in_unit_interval(y) or np.any(np.abs(y.sum(axis=-1) - 1) > tol):
-            raise ValueError(f"y must hold one-hot or probability rows (entries in [0, 1] summing to 1) "
+            raise ValueError(f"{argument} must hold one-hot or probability rows (entries in [0, 1] summing to 1) "
                              f"for cost={self.name!r}")
 
     def predict(self, a):
@@ -433,10 +433,10 @@ class BinaryCrossEntropy(Task):
     def predict(self, a):
         return (a[..., 0] > 0.5).astype(int)
 
-    def check_targets(self, y):
+    def check_targets(self, y, argument="y"):
         """y: 0/1 labels (or probabilities) in [0, 1]."""
         if not _in_unit_interval(y):
-            raise ValueError(f"y must lie in [0, 1] for cost={self.name!r}, got {y.min()} to {y.max()}")
+            raise ValueError(f"{argument} must lie in [0, 1] for cost={self.name!r}, got {y.min()} to {y.max()}")
 
 
 COSTS: dict[str, type[Task]] = {
@@ -1060,7 +1060,7 @@ class NeuralNetwork:
         the weights and optimizer from before the diverging epoch (with keep_best: the best weights);
         ``history`` keeps the finite epochs. The network never holds non-finite weights.
         """
-        X, y = self._check_Xy(X, y, "X", "y")
+        X, y = self._check_Xy(X, y)
         epochs = _positive_int(epochs, "epochs")
         batch = X.shape[0] if batch_size is None else min(_positive_int(batch_size, "batch_size"), X.shape[0])
         val = self._check_validation_data(validation_data)
@@ -1084,14 +1084,15 @@ class NeuralNetwork:
         best_cost, best_theta = np.inf, None
         before = np.empty_like(self._theta)
         for epoch in range(1, epochs + 1):
-            np.copyto(before, self._theta)
-            optimizer = copy.deepcopy(self.optimizer)
+            np.copyto(before, self._theta)  # and the optimizer's step count and state:
+            t, state = self.optimizer.t, copy.deepcopy(self.optimizer.state)
             try:
                 with np.errstate(over="ignore", invalid="ignore"):  # _record checks divergence
                     running = self._train_epoch(X, y, batch)
                     self._record(epoch, X, y, val, running, exact)
             except TrainingDivergedError:
-                self._theta[...], self.optimizer = before if best_theta is None else best_theta, optimizer
+                self._theta[...] = before if best_theta is None else best_theta
+                self.optimizer.t, self.optimizer.state = t, state
                 self._blame_the_data(epoch, X, y)
                 raise
             if keep_best and val is not None and self.history.val_cost[-1] < best_cost:
@@ -1108,7 +1109,7 @@ class NeuralNetwork:
         with np.errstate(over="ignore", invalid="ignore"):
             finite = epoch > 1 or np.isfinite(self._evaluate(X, y)[0])
         if not finite:
-            raise ValueError(f"the cost on X and y is not finite even before training (max |X| = "
+            raise ValueError(f"the cost on X and y is not finite even before this fit's first update (max |X| = "
                              f"{np.abs(X).max():.3g}, max |y| = {np.abs(y).max():.3g}): the values are "
                              f"too large for {self.dtype}; rescale X and y") from None
 
@@ -1194,7 +1195,7 @@ class NeuralNetwork:
         if y.shape[1] != self.layer_sizes[-1]:
             raise ValueError(f"{y_name} has {y.shape[1]} columns, but the network has "
                              f"{self.layer_sizes[-1]} outputs")
-        self.cost.check_targets(y)
+        self.cost.check_targets(y, y_name)
         return X, y
 
     # -- persistence --------------------------------------------------------
@@ -1233,11 +1234,7 @@ class NeuralNetwork:
         ``path`` may leave out the ``.npz`` that ``save`` appended. A damaged file, or one whose
         theta does not fit its layer sizes or is not finite, raises a ValueError naming the file.
         """
-        path = Path(path)
-        if not path.exists() and Path(f"{path}.npz").exists():
-            path = Path(f"{path}.npz")
-        if not path.exists():
-            raise FileNotFoundError(f"no saved network at {path}")
+        path = path if hasattr(path, "read") else _existing_npz(Path(path))
         try:
             f = np.load(path, allow_pickle=False)
             if not isinstance(f, np.lib.npyio.NpzFile):
@@ -1266,6 +1263,15 @@ class NeuralNetwork:
         net = cls(sizes, activations=acts, cost=str(f["cost"]), dtype=theta.dtype, seed=0, **config)
         net.theta = theta
         return net
+
+
+def _existing_npz(path: Path) -> Path:
+    """``path``, or ``path`` with the ``.npz`` that numpy appends on saving; else FileNotFoundError."""
+    if not path.exists() and Path(f"{path}.npz").exists():
+        path = Path(f"{path}.npz")
+    if not path.exists():
+        raise FileNotFoundError(f"no saved network at {path}")
+    return path
 
 
 def _name_in(table: dict, obj) -> str | None:

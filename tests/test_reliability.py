@@ -573,6 +573,15 @@ def test_save_and_load_without_extension(tmp_path):
     np.testing.assert_array_equal(back.predict(X), net.predict(X))
 
 
+def test_save_and_load_through_a_file_object():
+    import io
+    net, X, _ = trained_net()
+    buffer = io.BytesIO()
+    net.save(buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(fc.NeuralNetwork.load(buffer).predict(X), net.predict(X))
+
+
 @pytest.mark.parametrize("damage", ["truncated", "corrupt"])
 def test_damaged_npz_names_the_file(damage, tmp_path):
     net, _, _ = trained_net()
@@ -1005,8 +1014,10 @@ def test_validation_targets_are_checked_and_named():
     X, y = np.ones((4, 2)), np.array([0.0, 1.0, 0.0, 1.0])
     with pytest.raises(ValueError, match="validation_data X_val has 3 features"):
         net.fit(X, y, epochs=1, validation_data=(np.ones((4, 3)), y))
-    with pytest.raises(ValueError, match=r"y must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"validation_data y_val must lie in \[0, 1\]"):
         net.fit(X, y, epochs=1, validation_data=(X, y + 1))
+    with pytest.raises(ValueError, match=r"^y must lie in \[0, 1\]"):
+        net.fit(X, y + 1, epochs=1)
 
 
 def test_cross_entropy_accepts_probability_rows_and_many_sigmoid_units():
