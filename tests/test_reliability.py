@@ -726,13 +726,15 @@ def test_regression_predict_shape(n_outputs):
     assert reg.score(X, y2) == pytest.approx(r2_score(y2, reg.predict(X)), rel=1e-12)
 
 
+@pytest.mark.parametrize("p", [0.5, 0.2])
 @pytest.mark.parametrize("which", ["dropout", "input_dropout"])
-def test_dropout_masks_are_scaled_by_one_over_keep(which):
+def test_dropout_masks_are_scaled_by_one_over_keep(which, p):
     """Inverted dropout: E[masked output] equals the output without dropout.
 
     A linear network that averages H units of value 1 gives 1 without dropout; with rate p the
-    kept units must be scaled by 1/(1-p), so the output stays near 1 (not near 1-p)."""
-    H, p, n = 4000, 0.5, 20
+    kept units must be scaled by 1/(1-p), so the output stays near 1 (not near 1-p). The rate
+    0.2 also tells "keep with probability 1-p" from "keep with probability p"."""
+    H, n = 4000, 20
     if which == "dropout":
         net = fc.NeuralNetwork((1, H, 1), ["linear", "linear"], optimizer="sgd",
                                learning_rate=1e-12, dropout=p, seed=0)
@@ -1035,3 +1037,43 @@ def test_argument_type_errors_are_also_value_errors():
     with pytest.raises(TypeError, match="epochs") as info:
         small_net().fit(np.ones((3, 2)), np.ones(3), epochs=2.5)
     assert isinstance(info.value, ValueError) and isinstance(info.value, fc.ArgumentTypeError)
+
+
+# ============================================================================
+# Strengthening from the second mutation sample (with the fixes)
+# ============================================================================
+
+def test_relu_and_leaky_relu_derivatives_at_zero():
+    """The documented subgradient: 1 for z > 0, else 0 (ReLU) or alpha (LeakyReLU), z = 0 included."""
+    z = np.array([[-1.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(fc.ReLU().backprop(np.ones((1, 3)), z, None), [[0.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(fc.LeakyReLU(0.1).backprop(np.ones((1, 3)), z, None), [[0.1, 0.1, 1.0]])
+
+
+def test_keep_best_keeps_the_first_of_equal_epochs():
+    X, y = regression_data()
+    net = small_net(optimizer="sgd", learning_rate=lambda t: 0.0)
+    net.fit(X, y, epochs=4, validation_data=(X, y), keep_best=True)
+    assert len(set(net.history.val_cost)) == 1 and net.best_epoch == 1
+
+
+def test_one_blas_thread_only_for_products_worth_it():
+    """Mini-batches of MNIST size run on one BLAS thread; products too small to thread skip it."""
+    import contextlib
+    from threadpoolctl import threadpool_info
+    assert isinstance(fc._one_blas_thread(64, (2, 8, 1)), contextlib.nullcontext)        # 1 024 < 2^18
+    assert isinstance(fc._one_blas_thread(2048, (784, 100, 10)), contextlib.nullcontext)  # > 1024 rows
+    assert not isinstance(fc._one_blas_thread(64, (784, 100, 10)), contextlib.nullcontext)
+    assert not isinstance(fc._one_blas_thread(4, (256, 256, 1)), contextlib.nullcontext)  # 4 * 65536 = 2^18
+    with fc._one_blas_thread(64, (784, 100, 10)):
+        assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {1}
+
+
+@pytest.mark.parametrize("Est", [fc.FFNNRegressor, fc.FFNNClassifier])
+def test_estimator_records_one_iteration_per_epoch(Est):
+    X, y = regression_data()
+    if Est is fc.FFNNClassifier:
+        y = (y > 0).astype(int)
+    est = Est(hidden_layer_sizes=(4,), epochs=7, batch_size=10, random_state=0).fit(X, y)
+    assert est.n_iter_ == 7 == len(est.loss_curve_) == len(est.history_["train_cost"])
+    np.testing.assert_array_equal(est.loss_curve_, est.network_.history.train_cost)
