@@ -747,8 +747,11 @@ def test_dropout_masks_are_scaled_by_one_over_keep(which, p):
         X = np.ones((n, H))
     np.testing.assert_allclose(net.predict(X), 1.0, rtol=1e-12)
     net.fit(X, np.ones(n), epochs=1)
-    # per-row output mean of H Bernoulli(1-p)/(1-p): variance p / ((1-p) H) = 2.5e-4
+    # per-row output mean of H Bernoulli(1-p)/(1-p): variance p / ((1-p) H) = 2.5e-4 for p = 0.5
     assert net.history.train_cost[0] < 0.01
+    # ... and the masks are drawn at all: the cost (a mean of 20 such squared deviations) is near it
+    expected = p / ((1 - p) * H)
+    assert 0.3 * expected < net.history.train_cost[0] < 3 * expected
 
 
 def test_binary_predict_and_accuracy_thresholds():
@@ -1067,6 +1070,33 @@ def test_one_blas_thread_only_for_products_worth_it():
     assert not isinstance(fc._one_blas_thread(4, (256, 256, 1)), contextlib.nullcontext)  # 4 * 65536 = 2^18
     with fc._one_blas_thread(64, (784, 100, 10)):
         assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {1}
+
+
+SWITCH_PROBE = """
+import ffnn_core as fc
+from threadpoolctl import threadpool_info, threadpool_limits
+def blas_threads():
+    return sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+with threadpool_limits(limits=2, user_api="blas"):
+    outside = blas_threads()
+    with fc._one_blas_thread(64, (784, 100, 10)):
+        print(outside, blas_threads())
+"""
+
+
+def test_one_blas_thread_switch_with_blas_free_to_use_two_threads():
+    """The tests run with OPENBLAS_NUM_THREADS=1 (reproducible.env), where every limit gives one
+    thread; a fresh interpreter without it shows that the switch really asks for one."""
+    import os
+    import subprocess
+    import sys
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("needs two cores")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", SWITCH_PROBE], cwd=root, env={**env, "PYTHONPATH": root},
+                         capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["[2]", "[1]"], out
 
 
 @pytest.mark.parametrize("Est", [fc.FFNNRegressor, fc.FFNNClassifier])
