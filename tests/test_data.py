@@ -16,6 +16,7 @@ def test_make_runge_data_seeded_and_in_range():
     np.testing.assert_array_equal(x, x2)
     np.testing.assert_array_equal(y, y2)
     assert x.min() >= -1 and x.max() <= 1
+    assert x.min() < -0.9 and x.max() > 0.9  # x ~ U(-1, 1) covers the whole interval
     assert 0.05 < np.std(y - fc.runge(x)) < 0.15
     _, clean = fc.make_runge_data(10, seed=1)
     x1, _ = fc.make_runge_data(10, seed=1)

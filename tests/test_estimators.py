@@ -86,12 +86,13 @@ def test_multi_output_regression():
     assert reg.predict(X).shape == (120, 2)
 
 
-def test_diverged_fit_keeps_history():
+def test_diverged_fit_leaves_no_history():
+    """A diverged fit re-raises and leaves the estimator unfitted (issue 11): no history_ either."""
     X, y = regression_data()
     reg = fc.FFNNRegressor(optimizer="sgd", learning_rate=50.0, epochs=50, batch_size=8, random_state=0)
-    with pytest.raises(fc.TrainingDivergedError):
+    with pytest.raises(fc.TrainingDivergedError, match=r"diverged at epoch \d+"):
         reg.fit(X * 100, y * 100)
-    assert "train_cost" not in reg.history_ or np.all(np.isfinite(reg.history_["train_cost"]))
+    assert not hasattr(reg, "history_") and not hasattr(reg, "network_")
 
 
 # -- one route from the estimators to NeuralNetwork ----------------------------------------
