@@ -144,11 +144,14 @@ def _from_table(spec, table: dict, base: type, argument: str, **arguments):
 
 
 def _check_seed(seed, argument: str = "seed"):
-    """``seed`` if it is None, a Generator or a non-negative integer (numpy's seeds)."""
+    """``seed`` if it is None, a Generator, a non-negative integer or a non-empty sequence of them
+    (numpy's seeds: ``default_rng([run, k])`` gives independent streams)."""
     if seed is None or isinstance(seed, np.random.Generator):
         return seed
-    return _number(seed, argument, "be None, a non-negative integer or a numpy Generator",
-                   lambda v: v >= 0, numbers.Integral)
+    what = "be None, a non-negative integer (or a sequence of them) or a numpy Generator"
+    if isinstance(seed, (list, tuple)) and seed:
+        return [_number(s, argument, what, lambda v: v >= 0, numbers.Integral) for s in seed]
+    return _number(seed, argument, what, lambda v: v >= 0, numbers.Integral)
 
 
 def _generator(seed) -> np.random.Generator:

@@ -553,7 +553,16 @@ def test_hidden_layer_sizes_string_names_the_argument():
         fc.FFNNRegressor(hidden_layer_sizes="10", epochs=2).fit(X, y)
 
 
-@pytest.mark.parametrize("seed,error", [(-1, ValueError), (1.5, TypeError)])
+def test_a_sequence_seed_is_numpys_sequence_seed():
+    # numpy seeds a Generator from a sequence of non-negative integers (independent streams per run)
+    a = fc.NeuralNetwork((2, 3, 1), seed=[2025, 4, 1])
+    b = fc.NeuralNetwork((2, 3, 1), seed=np.random.default_rng([2025, 4, 1]))
+    np.testing.assert_array_equal(a.theta, b.theta)
+    with pytest.raises(ValueError, match="seed"):
+        fc.NeuralNetwork((2, 3, 1), seed=[2025, -4])
+
+
+@pytest.mark.parametrize("seed,error", [(-1, ValueError), (1.5, TypeError), ([], TypeError)])
 def test_bad_seed(seed, error):
     with pytest.raises(error, match="seed"):
         small_net(seed=seed)
