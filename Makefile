@@ -21,7 +21,7 @@ $(foreach setting,$(REPRO_ENV),$(eval export $(setting)))
 # Notebook kernels (and their joblib workers) import ffnn_core from the repository root.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: all venv figures test unit nbval data lab bench select-mnist clean print-env
+.PHONY: all venv figures test unit nbval data lab bench select-mnist mnist-runs clean print-env
 
 all: test
 
@@ -65,6 +65,9 @@ bench: $(ENV_DEP)
 
 select-mnist: $(ENV_DEP)  # re-runs the choice of notebook 04's best network on validation data (about 15 CPU minutes)
 	$(PY) notebooks/select_mnist_best.py --epochs 20 30 --input-dropout 0 0.2
+
+mnist-runs: $(ENV_DEP)  # re-makes data/mnist_runs.npz, the long runs notebook 04 reads (about 90 CPU minutes)
+	$(PY) notebooks/mnist_runs.py --jobs 2
 
 print-env:  # the reproducible settings as make exports them (tests/test_environment.py checks them)
 	@$(foreach setting,$(REPRO_ENV),echo '$(setting)';)

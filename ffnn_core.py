@@ -102,6 +102,12 @@ def _rate(value, argument: str) -> float:
     return float(_number(value, argument, "lie in [0, 1)", lambda v: 0.0 <= v < 1.0))
 
 
+def _flag(value, argument: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentTypeError(f"{argument} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def _positive_each(value, argument: str):
     """``_positive`` for a number, or for each entry of an array (a population's per-member rates)."""
     if isinstance(value, np.ndarray) and value.ndim > 0:
@@ -667,11 +673,24 @@ class Momentum(Optimizer):
         p += v
 
 
-def _divide_by_root(p, g, moment, s, eta, eps) -> None:
-    """theta <- theta - eta g / (sqrt(moment) + eps), through the scratch arrays s["step"], s["denom"]."""
+def _root_of(moment, eps, eps_inside_root: bool, out) -> np.ndarray:
+    """sqrt(moment) + eps (ours, as PyTorch and Keras), or sqrt(moment + eps) (the report's).
+
+    With eps = 1e-8 the report's form floors the denominator at 1e-4 instead of 1e-8, so a
+    parameter whose gradients are tiny moves by at most eta g / 1e-4 rather than by about eta."""
+    if eps_inside_root:
+        np.add(moment, eps, out=out)
+        return np.sqrt(out, out=out)
+    np.sqrt(moment, out=out)
+    out += eps
+    return out
+
+
+def _divide_by_root(p, g, moment, s, eta, eps, eps_inside_root: bool = False) -> None:
+    """theta <- theta - eta g / (sqrt(moment) + eps), or - eta g / sqrt(moment + eps) with
+    ``eps_inside_root`` (the report's form), through the scratch arrays s["step"], s["denom"]."""
     step, denom = s["step"], s["denom"]
-    np.sqrt(moment, out=denom)
-    denom += eps
+    _root_of(moment, eps, eps_inside_root, out=denom)
     np.multiply(g, eta, out=step)
     step /= denom
     p -= step
@@ -694,13 +713,14 @@ class AdaGrad(Optimizer):
 
 class RMSprop(Optimizer):
     """RMSprop: E <- rho E + (1 - rho) g^2; theta <- theta - eta g / (sqrt(E) + eps) (rho = 0.9,
-    eps = 1e-8). The report writes sqrt(E + eps); we put eps outside the root, as PyTorch and Keras do."""
+    eps = 1e-8), eps outside the root as PyTorch and Keras put it. ``eps_inside_root=True`` gives
+    the report's formula, theta <- theta - eta g / sqrt(E + eps)."""
 
-    slots, constants = ("E",), ("rho", "eps")
+    slots, constants = ("E",), ("rho", "eps", "eps_inside_root")
 
-    def __init__(self, learning_rate=0.001, rho: float = 0.9, eps: float = 1e-8):
+    def __init__(self, learning_rate=0.001, rho: float = 0.9, eps: float = 1e-8, eps_inside_root: bool = False):
         super().__init__(learning_rate)
-        self.rho, self.eps = rho, eps
+        self.rho, self.eps, self.eps_inside_root = rho, eps, _flag(eps_inside_root, "eps_inside_root")
         _rate(rho, "rho"), _non_negative(eps, "eps")
 
     def _step(self, p, g, s, eta):
@@ -709,25 +729,29 @@ class RMSprop(Optimizer):
         np.multiply(g, g, out=step)
         step *= 1.0 - self.rho
         E += step                                       # E <- rho E + (1 - rho) g^2
-        _divide_by_root(p, g, E, s, eta, self.eps)
+        _divide_by_root(p, g, E, s, eta, self.eps, self.eps_inside_root)
 
 
 class Adam(Optimizer):
-    """Adam as in Kingma & Ba (2015), *with* bias correction (the report leaves it out).
+    """Adam as in Kingma & Ba (2015), *with* bias correction.
 
     m <- beta1 m + (1 - beta1) g;   v <- beta2 v + (1 - beta2) g^2
     m_hat = m / (1 - beta1^t);      v_hat = v / (1 - beta2^t)      (t = 1, 2, ...)
     theta <- theta - eta m_hat / (sqrt(v_hat) + eps)
 
-    Defaults beta1 = 0.9, beta2 = 0.999, eps = 1e-8.
+    Defaults beta1 = 0.9, beta2 = 0.999, eps = 1e-8. The report's equations leave the bias
+    correction out and put eps inside the root, theta <- theta - eta m / sqrt(v + eps):
+    ``bias_correction=False, eps_inside_root=True``.
     """
 
-    slots, constants = ("m", "v"), ("beta1", "beta2", "eps")
+    slots, constants = ("m", "v"), ("beta1", "beta2", "eps", "bias_correction", "eps_inside_root")
 
     def __init__(self, learning_rate=0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8):
+                 eps: float = 1e-8, bias_correction: bool = True, eps_inside_root: bool = False):
         super().__init__(learning_rate)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.bias_correction = _flag(bias_correction, "bias_correction")
+        self.eps_inside_root = _flag(eps_inside_root, "eps_inside_root")
         _rate(beta1, "beta1"), _rate(beta2, "beta2"), _non_negative(eps, "eps")
 
     def _step(self, p, g, s, eta):
@@ -739,10 +763,10 @@ class Adam(Optimizer):
         np.multiply(g, g, out=step)
         step *= 1.0 - self.beta2
         v += step                                     # v <- beta2 v + (1 - beta2) g^2
-        np.divide(v, 1.0 - self.beta2 ** t, out=denom)
-        np.sqrt(denom, out=denom)
-        denom += self.eps                             # sqrt(v_hat) + eps
-        np.divide(m, 1.0 - self.beta1 ** t, out=step)
+        c1, c2 = (1.0 - self.beta1 ** t, 1.0 - self.beta2 ** t) if self.bias_correction else (1.0, 1.0)
+        np.divide(v, c2, out=denom)                   # v_hat
+        _root_of(denom, self.eps, self.eps_inside_root, out=denom)  # sqrt(v_hat) + eps
+        np.divide(m, c1, out=step)                    # m_hat
         step *= eta
         step /= denom
         p -= step                                     # theta <- theta - eta m_hat / (sqrt(v_hat) + eps)

@@ -87,3 +87,57 @@ def test_schedule_drives_any_optimizer():
     opt.update([theta], [np.array([1.0])])   # eta_0 = 0.1
     opt.update([theta], [np.array([1.0])])   # eta_1 = 0.05
     np.testing.assert_allclose(theta, [-0.15], atol=1e-15)
+
+
+# -- the report's formulas (section II.C.3), as options -------------------------------------------
+
+def test_rmsprop_with_eps_inside_the_root_as_the_report_writes_it():
+    # eps = 0.01 so that its place shows: E1 = [0.025, 0.1]; step1 = 0.1 g1 / sqrt(E1 + 0.01)
+    # E2 = [0.02875, 0.115]; step2 = 0.1 g2 / sqrt(E2 + 0.01)
+    first, second = two_steps(fc.RMSprop(0.1, rho=0.9, eps=0.01, eps_inside_root=True))
+    step1 = 0.1 * G1 / np.sqrt(np.array([0.025, 0.1]) + 0.01)
+    step2 = 0.1 * G2 / np.sqrt(np.array([0.02875, 0.115]) + 0.01)
+    np.testing.assert_allclose(first, np.array([1.0, -2.0]) - step1, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(second, np.array([1.0, -2.0]) - step1 - step2, rtol=0, atol=1e-15)
+    ours = two_steps(fc.RMSprop(0.1, rho=0.9, eps=0.01))[0]
+    assert np.all(np.abs(ours - first) > 1e-3)  # the two placements differ visibly at this eps
+
+
+def test_adam_as_the_report_writes_it_without_bias_correction():
+    # m1 = 0.1 g1, v1 = 0.001 g1^2: step1 = 0.1 m1 / sqrt(v1 + eps) (no m_hat, v_hat)
+    # m2 = 0.09 g1 + 0.1 g2 = [0.07, -0.04]; v2 = [0.00031225, 0.00124900]
+    eps = 1e-4
+    first, second = two_steps(fc.Adam(0.1, beta1=0.9, beta2=0.999, eps=eps, bias_correction=False,
+                                      eps_inside_root=True))
+    step1 = 0.1 * (0.1 * G1) / np.sqrt(0.001 * G1 ** 2 + eps)
+    step2 = 0.1 * np.array([0.07, -0.04]) / np.sqrt(np.array([0.00031225, 0.001249]) + eps)
+    np.testing.assert_allclose(first, np.array([1.0, -2.0]) - step1, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(second, np.array([1.0, -2.0]) - step1 - step2, rtol=0, atol=1e-14)
+
+
+def test_adam_without_bias_correction_eps_outside():
+    first, _ = two_steps(fc.Adam(0.1, eps=0.0, bias_correction=False))
+    # m1 / sqrt(v1) = 0.1 g1 / (sqrt(0.001) |g1|): a first step sqrt(10) times smaller than eta
+    np.testing.assert_allclose(first, np.array([1.0, -2.0]) - 0.1 * 0.1 / math.sqrt(0.001) * np.sign(G1),
+                               rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("make", [lambda v: fc.RMSprop(eps_inside_root=v),
+                                  lambda v: fc.Adam(eps_inside_root=v),
+                                  lambda v: fc.Adam(bias_correction=v)])
+def test_report_switches_must_be_booleans(make):
+    with pytest.raises(TypeError, match="eps_inside_root|bias_correction"):
+        make(1)
+
+
+@pytest.mark.parametrize("make", [lambda: fc.RMSprop(0.01, eps=1e-3, eps_inside_root=True),
+                                  lambda: fc.Adam(0.01, eps=1e-3, bias_correction=False, eps_inside_root=True)])
+def test_report_variants_survive_save_and_load(make, tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 2)), rng.normal(size=20)
+    net = fc.NeuralNetwork((2, 4, 1), optimizer=make(), seed=1).fit(X, y, epochs=2, batch_size=5)
+    net.save(tmp_path / "net.npz")
+    back = fc.NeuralNetwork.load(tmp_path / "net.npz")
+    assert back.optimizer.arguments() == net.optimizer.arguments()
+    fresh = fc.NeuralNetwork((2, 4, 1), optimizer=make(), seed=1).fit(X, y, epochs=2, batch_size=5)
+    np.testing.assert_array_equal(fresh.theta, net.theta)
