@@ -925,7 +925,7 @@ def total_cost(params, X: np.ndarray, y: np.ndarray, activations: Sequence[Activ
     """C(W, b) = cost(a^L, y) + penalty(W), with n = len(X) in the penalty."""
     c = cost.fn(feed_forward(params, X, activations, keep=False), y)
     if penalty is not None:
-        c += penalty.fn([W for W, _ in params], lam, X.shape[0])
+        c += penalty.fn([W for W, _ in params], lam, X.shape[-2])
     return c
 
 
@@ -1056,9 +1056,9 @@ class NeuralNetwork:
 
     # -- prediction ---------------------------------------------------------
     def _output(self, X: np.ndarray) -> np.ndarray:
-        """a^L for checked X, at most ``_EVAL_ROWS`` rows per forward pass."""
-        chunks = [feed_forward(self.params, X[i:i + _EVAL_ROWS], self.activations, keep=False)
-                  for i in range(0, max(X.shape[0], 1), _EVAL_ROWS)]
+        """a^L for checked X, at most ``_EVAL_ROWS`` rows (of each member) per forward pass."""
+        chunks = [feed_forward(self.params, X[..., i:i + _EVAL_ROWS, :], self.activations, keep=False)
+                  for i in range(0, max(X.shape[-2], 1), _EVAL_ROWS)]
         return chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=-2)
 
     def forward(self, X: np.ndarray) -> np.ndarray:
@@ -1085,7 +1085,7 @@ class NeuralNetwork:
         X, y = self._check_Xy(X, y)
         c = self.cost.fn(self._output(X), y)
         if with_penalty and self.penalty is not None:
-            c += self.penalty.fn([W for W, _ in self.params], self.lam, X.shape[0])
+            c += self.penalty.fn([W for W, _ in self.params], self.lam, X.shape[-2])
         return c
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
@@ -1148,8 +1148,8 @@ class NeuralNetwork:
         ``history`` keeps the finite epochs. The network never holds non-finite weights.
         """
         X, y = self._check_Xy(X, y)
-        epochs = _positive_int(epochs, "epochs")
-        batch = X.shape[0] if batch_size is None else min(_positive_int(batch_size, "batch_size"), X.shape[0])
+        epochs, n = _positive_int(epochs, "epochs"), X.shape[-2]
+        batch = n if batch_size is None else min(_positive_int(batch_size, "batch_size"), n)
         val = self._check_validation_data(validation_data)
         if keep_best and val is None:
             raise ValueError("keep_best=True needs validation_data to choose the best epoch")
@@ -1201,8 +1201,8 @@ class NeuralNetwork:
                              f"too large for {self.dtype}; rescale X and y") from None
 
     def _train_epoch(self, X, y, batch) -> float:
-        """One pass in shuffled mini-batches (rows gathered as X[idx]); returns the mean batch cost."""
-        n = X.shape[0]
+        """One pass in shuffled mini-batches (rows gathered by ``_batch_rows``); returns the mean batch cost."""
+        n = X.shape[-2]
         order = self._row_order(n) if batch < n else None
         total = 0.0
         with _one_blas_thread(batch, self.layer_sizes):
@@ -1211,7 +1211,7 @@ class NeuralNetwork:
                     total += self._train_step(X, y)
                 else:
                     idx = order[..., start:start + batch]
-                    total += self._train_step(X[idx], y[idx])
+                    total += self._train_step(_batch_rows(X, idx), _batch_rows(y, idx))
         return total / n
 
     def _train_step(self, Xb, yb) -> float:
@@ -1258,33 +1258,49 @@ class NeuralNetwork:
         return self.cost.fn(a, y), (self.cost.accuracy(a, y) if self.cost.classifier else None)
 
     # -- input checks -------------------------------------------------------
+    #: The shapes that X and y may have, by X's number of dimensions (a population adds per-member data).
+    _X_SHAPES = {2: "(n_samples, n_features)"}
+    _Y_SHAPES = {2: "(n_samples,) or (n_samples, n_outputs)"}
+
     def _check_X(self, X, name: str = "X") -> np.ndarray:
+        """X as a finite array of the network's dtype, of a shape in ``_X_SHAPES``."""
         X = _as_float_array(X, self.dtype, name)
-        if X.ndim != 2:
-            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
-        if X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"{name} has {X.shape[1]} features, but the network expects "
+        if X.ndim not in self._X_SHAPES:
+            shapes = " or ".join(f"{ndim}-D {shape}" for ndim, shape in self._X_SHAPES.items())
+            raise ValueError(f"{name} must be {shapes}, got shape {X.shape}")
+        self._check_members(X, name, per_member=X.ndim == 3)
+        if X.shape[-1] != self.layer_sizes[0]:
+            raise ValueError(f"{name} has {X.shape[-1]} features, but the network expects "
                              f"{self.layer_sizes[0]}")
         return X
 
     def _check_Xy(self, X, y, x_name: str = "X", y_name: str = "y") -> tuple[np.ndarray, np.ndarray]:
-        """X and y checked for evaluation or training: at least one sample, targets the cost can mean."""
+        """X and y checked for evaluation or training: at least one sample, targets the cost can mean.
+        y has one axis more than X without its feature axis, or one axis less (one output)."""
         X = self._check_X(X, x_name)
         y = _as_float_array(y, self.dtype, y_name)
-        if y.ndim == 1:
-            y = y[:, None]
-        if X.shape[0] == 0:
+        if X.shape[-2] == 0:
             raise ValueError(f"{x_name} has 0 samples; at least one is needed")
-        if y.ndim != 2:
-            raise ValueError(f"{y_name} must be (n_samples,) or (n_samples, n_outputs), got shape {y.shape}")
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"{x_name} and {y_name} have different numbers of samples: {X.shape[0]} and "
-                             f"{y.shape[0]}")
-        if y.shape[1] != self.layer_sizes[-1]:
-            raise ValueError(f"{y_name} has {y.shape[1]} columns, but the network has "
+        if y.ndim not in (X.ndim - 1, X.ndim):
+            raise ValueError(f"{y_name} must be {self._Y_SHAPES[X.ndim]} to go with {x_name} of shape "
+                             f"{X.shape}, got shape {y.shape}")
+        self._check_members(y, y_name, per_member=X.ndim == 3)
+        y = y[..., None] if y.ndim < X.ndim else y
+        if y.shape[-2] != X.shape[-2]:
+            raise ValueError(f"{x_name} and {y_name} have different numbers of samples: {X.shape[-2]} and "
+                             f"{y.shape[-2]}")
+        if y.shape[-1] != self.layer_sizes[-1]:
+            raise ValueError(f"{y_name} has {y.shape[-1]} columns, but the network has "
                              f"{self.layer_sizes[-1]} outputs")
         self.cost.check_targets(y, y_name)
         return X, y
+
+    def _check_members(self, a: np.ndarray, name: str, per_member: bool) -> None:
+        """Per-member data (a population's, with X 3-D) hold one block of rows per member."""
+        members = self._theta.shape[:-1]
+        if per_member and a.shape[:1] != members:
+            raise ValueError(f"{name} has shape {a.shape}: as per-member data (X 3-D) its first axis must "
+                             f"have one entry per member, {members[0]}")
 
     # -- persistence --------------------------------------------------------
     def save(self, path) -> None:
@@ -1351,6 +1367,15 @@ class NeuralNetwork:
         net = cls(sizes, activations=acts, cost=str(f["cost"]), dtype=theta.dtype, seed=0, **config)
         net.theta = theta
         return net
+
+
+def _batch_rows(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The rows ``idx`` of ``a``, only they copied: ``a[idx]`` from rows (n, m) shared by all (idx
+    (batch,), or (K, batch) for a population: (K, batch, m)); from per-member rows (K, n, m) member
+    k's own, ``a[k, idx[k]]``, shape (K, batch, m)."""
+    if a.ndim == 2:
+        return a[idx]
+    return a[np.arange(a.shape[0])[:, None], idx]
 
 
 def _dropout_mask(rng: np.random.Generator, shape, rate: float, dtype) -> np.ndarray:
@@ -1443,6 +1468,28 @@ def _member_schedule(schedule, k: int):
     return member
 
 
+def _population_optimizer(optimizer, learning_rate) -> Optimizer:
+    """The population's optimizer, its schedule giving one rate or K (see ``NetworkPopulation``):
+    a named one with ``learning_rate`` (None: 0.001), or a deep copy of an Optimizer object whose
+    rate a given ``learning_rate`` replaces (None keeps the object's own)."""
+    if _is_sequence(learning_rate):
+        learning_rate = Constant(np.asarray(learning_rate, dtype=np.float64))
+    if not isinstance(optimizer, Optimizer):
+        return resolve_optimizer(optimizer, 0.001 if learning_rate is None else learning_rate)
+    if optimizer.t or optimizer.state:
+        raise ValueError(f"the {type(optimizer).__name__} object given as optimizer has taken {optimizer.t} "
+                         "steps already; a population needs a fresh one (it keeps the state per member)")
+    optimizer = copy.deepcopy(optimizer)
+    if learning_rate is None:
+        return optimizer
+    if type(optimizer.schedule) is not Constant:
+        raise ValueError(f"learning_rate would replace the optimizer object's own schedule "
+                         f"{type(optimizer.schedule).__name__}: give learning_rate=None to keep it (its "
+                         "eta may hold K rates), or an optimizer object with a constant rate")
+    optimizer.schedule = learning_rate if callable(learning_rate) else Constant(learning_rate)
+    return optimizer
+
+
 def _shared_settings(net: NeuralNetwork) -> str:
     """Everything the members of one population share: all but seed, learning rate, lam and dropout."""
     opt, schedule = net.optimizer, net.optimizer.schedule
@@ -1461,6 +1508,22 @@ class NetworkPopulation:
     Members share the layer sizes, activations, cost, optimizer kind and constants, batch size and
     epochs. ``from_networks`` builds one from untrained ``NeuralNetwork`` objects.
 
+    ``optimizer`` is a name from ``OPTIMIZERS`` or a fresh ``Optimizer`` object, e.g.
+    ``RMSprop(1e-3, eps_inside_root=True)``, whose constants all members share; the object is
+    deep-copied (the caller's stays untouched). As for the estimators, ``learning_rate=None`` (the
+    default) means 0.001 for a name and the object's own rate (a number or a schedule, whose
+    ``eta`` may hold K rates) for an object; a given ``learning_rate`` (number, K numbers or
+    schedule) wins over an object's constant rate. Given with an object whose rate is a schedule
+    other than ``Constant`` it is refused (ValueError), as it would silently drop that schedule.
+
+    Data are shared or per member. Shared: X (n_samples, n_features) and y (n_samples,) or
+    (n_samples, n_outputs), the same rows for every member. Per member: X (K, n_samples,
+    n_features) and y (K, n_samples) or (K, n_samples, n_outputs), member k training (or being
+    evaluated) on X[k], y[k] alone, exactly as ``NeuralNetwork(...).fit(X[k], y[k])``; every member
+    has the same n_samples (``np.broadcast_to`` makes shared rows per-member without a copy).
+    ``validation_data`` and the data of ``forward``, ``predict``, ``cost_value`` and ``accuracy``
+    may each be shared or per member, whatever the training data are.
+
     Member k draws its initial weights, shuffles and dropout masks from its own generator in
     ``NeuralNetwork``'s order, and every operation acts on each member's slice alone, so member k
     is bit-identical (weights, history, best epoch) to the network
@@ -1468,10 +1531,11 @@ class NetworkPopulation:
     ``population[k]`` returns it as an ordinary ``NeuralNetwork``.
 
     Shapes: ``theta`` (K, n_parameters); in ``params`` W is (K, n_in, n_out) and b (K, 1, n_out);
-    a training batch is gathered as ``X[idx]`` with ``idx`` of shape (K, batch), so memory is K
-    networks plus one batch per member, never K copies of X. ``forward``, ``predict``,
-    ``predict_proba``, ``cost_value`` and ``accuracy`` are ``NeuralNetwork``'s, with one result per
-    member along a leading axis of length K.
+    a training batch is gathered as ``X[idx]`` (shared) or ``X[arange(K)[:, None], idx]`` (per
+    member) with ``idx`` of shape (K, batch), so memory is K networks plus one batch per member,
+    never K copies of X; a full batch uses X as it is. ``forward``, ``predict``, ``predict_proba``,
+    ``cost_value`` and ``accuracy`` are ``NeuralNetwork``'s, with one result per member along a
+    leading axis of length K: ``forward`` gives (K, n_samples, n_outputs), ``cost_value`` K costs.
 
     A member whose training cost (or weights) become non-finite is frozen: its epoch goes to
     ``diverged_epoch[k]`` (0 for members that never diverged), its weights go back to those from
@@ -1487,27 +1551,26 @@ class NetworkPopulation:
     cost_value, accuracy, _evaluate = NeuralNetwork.cost_value, NeuralNetwork.accuracy, NeuralNetwork._evaluate
     _require_classifier, _train_epoch = NeuralNetwork._require_classifier, NeuralNetwork._train_epoch
     _train_step, _check_validation_data = NeuralNetwork._train_step, NeuralNetwork._check_validation_data
+    _check_members = NeuralNetwork._check_members
+    _X_SHAPES = {**NeuralNetwork._X_SHAPES, 3: "(n_members, n_samples, n_features)"}
+    _Y_SHAPES = {**NeuralNetwork._Y_SHAPES, 3: "(n_members, n_samples) or (n_members, n_samples, n_outputs)"}
 
     def __init__(self, layer_sizes, activations="sigmoid", output_activation="linear",
-                 cost="mse", optimizer="adam", learning_rate=0.001, regularization=None,
+                 cost="mse", optimizer="adam", learning_rate=None, regularization=None,
                  lam=0.0, init: str = "xavier", dropout=0.0, dtype=np.float64, seed=None,
                  input_dropout=0.0, n_members: int | None = None):
+        optimizer = _population_optimizer(optimizer, learning_rate)
         size = _population_size(n_members, seed=seed, lam=lam, dropout=dropout, input_dropout=input_dropout,
-                                learning_rate=getattr(learning_rate, "eta", learning_rate))
-        if not isinstance(optimizer, str):
-            raise ValueError(f"a population's optimizer must be a name from {sorted(OPTIMIZERS)}, "
-                             f"got {optimizer!r}")
-        if _is_sequence(learning_rate):
-            learning_rate = Constant(np.asarray(learning_rate, dtype=np.float64))
+                                learning_rate=getattr(optimizer.schedule, "eta", None))
         lam = _member_values(lam, size, _non_negative, "lam")
         rates = [_member_values(r, size, _rate, name) for r, name in ((dropout, "dropout"),
                                                                       (input_dropout, "input_dropout"))]
-        template = NeuralNetwork(layer_sizes, activations, output_activation, cost, optimizer,
-                                 _member_schedule(learning_rate, 0), regularization, lam[0], init,
-                                 rates[0][0], dtype, 0, rates[1][0])  # the shared checks, once
+        template = NeuralNetwork(layer_sizes, activations, output_activation, cost, optimizer, None,
+                                 regularization, lam[0], init, rates[0][0], dtype, 0,
+                                 rates[1][0])  # the shared checks, once (the optimizer is taken as is)
         rngs = [_generator(_member_seed(seed, k)) for k in range(size)]
         theta = np.stack([init_params(template.layer_sizes, init, rng, template.dtype)[0] for rng in rngs])
-        self._assemble(template, resolve_optimizer(optimizer, learning_rate), rngs, theta, lam, *rates)
+        self._assemble(template, optimizer, rngs, theta, lam, *rates)
 
     @classmethod
     def from_networks(cls, networks: Sequence[NeuralNetwork]) -> "NetworkPopulation":
@@ -1551,7 +1614,15 @@ class NetworkPopulation:
             raise_on_divergence: bool = False) -> "NetworkPopulation":
         """Train every member for ``epochs`` passes over (X, y), as ``NeuralNetwork.fit`` (warm start).
 
-        X (n_samples, n_features) and y (n_samples, n_outputs) are shared by all members.
+        Parameters
+        ----------
+        X : ndarray (n_samples, n_features) shared by all members, or (K, n_samples, n_features):
+            member k's own rows X[k]
+        y : ndarray (n_samples,) or (n_samples, n_outputs) with a shared X; (K, n_samples) or
+            (K, n_samples, n_outputs) with a per-member X
+        validation_data : pair (X_val, y_val), shared or per member (independently of X), optional
+        epochs, batch_size, keep_best, exact_train_cost : as for ``NeuralNetwork.fit``
+
         ``keep_best`` restores each member's weights of its own epoch of lowest validation cost
         (``best_epoch[k]``). A diverging member is frozen and the others go on, unless
         ``raise_on_divergence`` asks for ``TrainingDivergedError`` (which names the member).
@@ -1697,8 +1768,12 @@ class _BestWeights:
         self.seen |= better
 
     def restore(self) -> None:
-        keep = self.seen & self.population._active()
-        self.population.theta[keep] = self.theta[keep]
+        """Each member's best weights of this fit, those of a member that diverged in it too (as a
+        lone network's after ``TrainingDivergedError`` with keep_best), kept for its later fits."""
+        pop = self.population
+        pop.theta[self.seen] = self.theta[self.seen]
+        for k in np.flatnonzero(self.seen & ~pop._active()):
+            pop._frozen[int(k)] = self.theta[k].copy()
 
 
 #: Estimator hyperparameters that may differ between the members of one population.
