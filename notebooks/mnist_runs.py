@@ -28,6 +28,8 @@ adam                      20     5 Adam (with bias correction) at eta 1e-3: ffnn
                                    comparison with scikit-learn
 sklearn_adam              20     5 scikit-learn's MLPClassifier, the same architecture and penalty,
                                    Adam, random_state k
+table_iv_canonical        20     3 the canonical 60,000 / 10,000 split: the Table IV network on the
+                                   test images of the best network, for the paired (McNemar) test
 best_canonical            30     3 notebook 04's best network (784-800-800-10 ReLU, He, Adam, cosine
                                    schedule, dropout 0.5 / input 0.2, batch 256) on the canonical
                                    60,000 training images; test = the canonical 10,000
@@ -36,7 +38,7 @@ best_canonical            30     3 notebook 04's best network (784-800-800-10 Re
 Every run keeps its test accuracy and cost after each epoch (monitoring only: nothing in the
 study is selected on them except where the notebook says it reads the "best test epoch", the
 report's practice that the gap study measures). ``table_iv`` keeps its test predictions after
-epoch 20, ``adam``/``sklearn_adam`` after their last epoch, ``best_canonical`` its predictions
+epoch 20, ``adam``/``sklearn_adam``/``table_iv_canonical`` after their last epoch, ``best_canonical`` its predictions
 and probabilities (float16) after its last epoch. Each finished run is cached in
 ``data/mnist_runs_cache/`` (not committed), so an interrupted run resumes.
 """
@@ -62,6 +64,7 @@ KEEP_PREDICTIONS_AT = 20  # table_iv: the epoch whose test predictions are kept 
 STUDIES = {  # name: (epochs, seeds)
     "best_canonical": (30, 3),
     "table_iv": (50, 10),
+    "table_iv_canonical": (20, 3),
     "eps_inside_root": (30, 10),
     "rho_0.99": (30, 10),
     "split_seed": (30, 10),
@@ -102,7 +105,7 @@ def split(name: str, k: int):
     """(X_train, X_test, y_train, y_test) of the run."""
     from ffnn_core import load_mnist
     mnist = load_mnist()
-    if name == "best_canonical":
+    if name in ("best_canonical", "table_iv_canonical"):
         return mnist.split_canonical()
     if name == "split_seed":
         from sklearn.model_selection import train_test_split
@@ -148,7 +151,7 @@ def one_run(name: str, k: int) -> dict:
             net.fit(X_tr, Y_tr, epochs=epochs, batch_size=batch, validation_data=(X_te, Y_te), callback=keep)
             out = {"test_acc": np.array(net.history.val_accuracy), "test_cost": np.array(net.history.val_cost),
                    **kept}
-            if name in ("adam", "best_canonical"):
+            if name in ("adam", "table_iv_canonical", "best_canonical"):
                 proba = net.forward(X_te)
                 out["pred"] = proba.argmax(axis=1).astype(np.uint8)
                 if name == "best_canonical":
