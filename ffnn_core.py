@@ -62,6 +62,7 @@ __all__ = [
     "Penalty", "L1", "L2", "PENALTIES", "resolve_penalty", "Constant", "InverseTimeDecay", "CosineDecay",
     "SCHEDULES", "make_schedule", "Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS",
     "resolve_optimizer", "init_params", "n_parameters", "param_views", "feed_forward", "backpropagate",
+    "clip_incoming_norms",
     "cost_gradients", "total_cost", "NeuralNetwork", "History", "TrainingDivergedError", "NetworkPopulation",
     "PopulationSearchCV", "FFNNRegressor", "FFNNClassifier", "one_hot", "standardize", "runge",
     "make_runge_data", "load_runge_csv", "load_mnist", "MNIST",
@@ -878,6 +879,21 @@ def feed_forward(params, X: np.ndarray, activations: Sequence[Activation],
     return (zs, acts) if keep else a
 
 
+def clip_incoming_norms(params, c: float) -> None:
+    """The max-norm constraint (Srivastava et al. 2014), in place: each unit's incoming weight vector
+    w_j (column j of W, shape (n_in,)) is rescaled to ||w_j||_2 <= c,
+
+        W[:, j] <- W[:, j] * min(1, c / ||W[:, j]||_2)
+
+    Columns already within the ball are left bit for bit as they are; biases are not constrained.
+    W may carry a leading population axis, (K, n_in, n_out): each member's columns alone.
+    """
+    for W, _ in params:
+        norms = np.sqrt(np.einsum("...ij,...ij->...j", W, W))
+        scale = np.minimum(1.0, c / np.maximum(norms, np.finfo(W.dtype).tiny)).astype(W.dtype, copy=False)
+        W *= scale[..., None, :]
+
+
 def backpropagate(params, zs: list, acts: list, y: np.ndarray, activations: Sequence[Activation],
                   cost: Task, penalty: Penalty | None, lam: float, grads=None,
                   dropout_masks: Sequence[np.ndarray | None] | None = None):
@@ -1001,15 +1017,19 @@ class NeuralNetwork:
     dropout, input_dropout : float in [0, 1), probability of dropping each hidden unit / input
         feature while training (inverted: kept units scaled by 1 / (1 - rate)); 0 draws no mask
     dtype : float64 or float32, kept end to end;  seed : int or Generator, the one source of randomness
+    max_norm : None or float c > 0, a max-norm constraint: after every update each unit's incoming
+        weight vector is rescaled to Euclidean norm <= c (``clip_incoming_norms``)
 
     ``theta`` is the flat vector of all parameters and ``params`` its per-layer (W, b) views;
     ``net.theta = array`` copies into it; copies (pickle, joblib, deepcopy) get views of their own.
     """
 
+    max_norm = None  # the default, also for networks pickled before max_norm existed
+
     def __init__(self, layer_sizes, activations="sigmoid", output_activation="linear",
                  cost="mse", optimizer="adam", learning_rate=0.001, regularization=None,
                  lam: float = 0.0, init: str = "xavier", dropout: float = 0.0,
-                 dtype=np.float64, seed=None, input_dropout: float = 0.0):
+                 dtype=np.float64, seed=None, input_dropout: float = 0.0, max_norm: float | None = None):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         self.activations = _layer_activations(activations, output_activation, len(self.layer_sizes) - 1)
         self.cost = resolve_cost(cost)
@@ -1018,6 +1038,7 @@ class NeuralNetwork:
         self.penalty = resolve_penalty(regularization)
         self.lam = _non_negative(lam, "lam")
         self.dropout, self.input_dropout = _rate(dropout, "dropout"), _rate(input_dropout, "input_dropout")
+        self.max_norm = None if max_norm is None else float(_positive(max_norm, "max_norm"))
         self.dtype = _float_dtype(dtype)
         self.rng = _generator(seed)
         self._theta = init_params(self.layer_sizes, init, self.rng, self.dtype)[0]
@@ -1222,6 +1243,8 @@ class NeuralNetwork:
         backpropagate(self.params, zs, acts, yb, self.activations, self.cost,
                       self.penalty, self.lam, self._grads, dropout_masks=masks)
         self.optimizer.update([self._theta], [self._grad_flat])
+        if self.max_norm is not None:
+            clip_incoming_norms(self.params, self.max_norm)
         return cost
 
     def _row_order(self, n: int) -> np.ndarray:
@@ -1325,7 +1348,8 @@ class NeuralNetwork:
                   "schedule": _name_in(SCHEDULE_CLASSES, schedule),
                   "schedule_arguments": _plain(vars(schedule)) if type(schedule) in SCHEDULE_CLASSES.values() else {},
                   "regularization": "none" if penalty is None else _name_in(PENALTIES, penalty),
-                  "lam": self.lam, "dropout": self.dropout, "input_dropout": self.input_dropout}
+                  "lam": self.lam, "dropout": self.dropout, "input_dropout": self.input_dropout,
+                  "max_norm": self.max_norm}
         custom = [k for k in ("optimizer", "schedule", "regularization") if config[k] is None]
         if custom:
             warnings.warn(f"save keeps no custom {', '.join(custom)}; load will use the defaults", stacklevel=3)
@@ -1409,7 +1433,8 @@ def _training_arguments(config: dict) -> dict:
     rate = {"learning_rate": schedule} if schedule else {}
     optimizer = config["optimizer"] and OPTIMIZERS[config["optimizer"]](**rate, **config["optimizer_arguments"])
     return {"optimizer": optimizer or "adam", "regularization": config["regularization"], "lam": config["lam"],
-            "dropout": config["dropout"], "input_dropout": config["input_dropout"]}
+            "dropout": config["dropout"], "input_dropout": config["input_dropout"],
+            "max_norm": config.get("max_norm")}  # files saved before max_norm existed: none
 
 
 def _activation_from_old_file(text: str) -> Activation:
@@ -1493,7 +1518,7 @@ def _population_optimizer(optimizer, learning_rate) -> Optimizer:
 def _shared_settings(net: NeuralNetwork) -> str:
     """Everything the members of one population share: all but seed, learning rate, lam and dropout."""
     opt, schedule = net.optimizer, net.optimizer.schedule
-    return repr((net.layer_sizes, net.activations, net.cost.name, type(net.penalty), net.dtype,
+    return repr((net.layer_sizes, net.activations, net.cost.name, type(net.penalty), net.dtype, net.max_norm,
                  type(opt), {k: v for k, v in vars(opt).items() if k not in ("schedule", "state")},
                  type(schedule), {k: v for k, v in vars(schedule).items() if k != "eta"}, net.history))
 
@@ -1558,7 +1583,7 @@ class NetworkPopulation:
     def __init__(self, layer_sizes, activations="sigmoid", output_activation="linear",
                  cost="mse", optimizer="adam", learning_rate=None, regularization=None,
                  lam=0.0, init: str = "xavier", dropout=0.0, dtype=np.float64, seed=None,
-                 input_dropout=0.0, n_members: int | None = None):
+                 input_dropout=0.0, n_members: int | None = None, max_norm: float | None = None):
         optimizer = _population_optimizer(optimizer, learning_rate)
         size = _population_size(n_members, seed=seed, lam=lam, dropout=dropout, input_dropout=input_dropout,
                                 learning_rate=getattr(optimizer.schedule, "eta", None))
@@ -1567,7 +1592,7 @@ class NetworkPopulation:
                                                                       (input_dropout, "input_dropout"))]
         template = NeuralNetwork(layer_sizes, activations, output_activation, cost, optimizer, None,
                                  regularization, lam[0], init, rates[0][0], dtype, 0,
-                                 rates[1][0])  # the shared checks, once (the optimizer is taken as is)
+                                 rates[1][0], max_norm)  # the shared checks, once (the optimizer is taken as is)
         rngs = [_generator(_member_seed(seed, k)) for k in range(size)]
         theta = np.stack([init_params(template.layer_sizes, init, rng, template.dtype)[0] for rng in rngs])
         self._assemble(template, optimizer, rngs, theta, lam, *rates)
@@ -1593,6 +1618,7 @@ class NetworkPopulation:
         """Shared settings from ``template``, the per-member ones as arrays of K values."""
         self.layer_sizes, self.activations = template.layer_sizes, template.activations
         self.cost, self.penalty, self.dtype = template.cost, template.penalty, template.dtype
+        self.max_norm = template.max_norm
         self.optimizer, self.rngs, self._theta = optimizer, rngs, theta
         self.lam, self.dropout, self.input_dropout = lam, dropout, input_dropout
         self.n_members = len(rngs)
@@ -1742,7 +1768,7 @@ class NetworkPopulation:
                             cost=copy.deepcopy(self.cost), optimizer=opt,
                             regularization=copy.deepcopy(self.penalty), lam=float(self.lam[k]),
                             dropout=float(self.dropout[k]), dtype=self.dtype, seed=0,
-                            input_dropout=float(self.input_dropout[k]))
+                            input_dropout=float(self.input_dropout[k]), max_norm=self.max_norm)
         net.rng = copy.deepcopy(self.rngs[k])
         net.theta = self._theta[k]
         net.history = self._member_history(k)
@@ -1931,14 +1957,14 @@ class _BaseFFNN(BaseEstimator):
     lr_schedule : {"constant", "inverse_time", "cosine"}, default "constant"
         ``inverse_time`` uses ``decay`` (default 0.0); ``cosine`` anneals to 0 over all updates.
     batch_size : int or None (full batch), default 200;  epochs : int, default 200
-    regularization, lam, init, dropout, input_dropout, dtype : as for ``NeuralNetwork``
+    regularization, lam, init, dropout, input_dropout, dtype, max_norm : as for ``NeuralNetwork``
     random_state : int, numpy Generator, numpy RandomState or None
     """
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", optimizer="adam",
                  learning_rate=None, lr_schedule="constant", decay=0.0, batch_size=200,
                  epochs=200, regularization=None, lam=0.0, init="xavier", dropout=0.0,
-                 input_dropout=0.0, dtype="float64", random_state=None):
+                 input_dropout=0.0, dtype="float64", random_state=None, max_norm=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.optimizer = optimizer
@@ -1954,6 +1980,7 @@ class _BaseFFNN(BaseEstimator):
         self.input_dropout = input_dropout
         self.dtype = dtype
         self.random_state = random_state
+        self.max_norm = max_norm
 
     def _network(self, n_features: int, n_outputs: int, n_samples: int, task: str) -> NeuralNetwork:
         """The one translation of the hyperparameters into an untrained ``NeuralNetwork``."""
@@ -1963,7 +1990,7 @@ class _BaseFFNN(BaseEstimator):
             (n_features, *hidden, n_outputs), activations=[self.activation] * len(hidden) + [cost.output.name],
             cost=cost, optimizer=self._optimizer(n_samples), regularization=self.regularization, lam=self.lam,
             init=self.init, dropout=self.dropout, input_dropout=self.input_dropout, dtype=self.dtype,
-            seed=self._seed())
+            seed=self._seed(), max_norm=self.max_norm)
 
     def _hidden_layer_sizes(self) -> tuple:
         sizes = self.hidden_layer_sizes
