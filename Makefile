@@ -66,7 +66,7 @@ bench: $(ENV_DEP)
 select-mnist: $(ENV_DEP)  # re-runs the choice of notebook 04's best network on validation data (about 15 CPU minutes)
 	$(PY) notebooks/select_mnist_best.py --epochs 20 30 --input-dropout 0 0.2
 
-mnist-runs: $(ENV_DEP)  # re-makes data/mnist_runs.npz, the long runs notebook 04 reads (about 90 CPU minutes)
+mnist-runs: $(ENV_DEP)  # re-makes data/mnist_runs.npz, the long runs notebook 04 reads (79 CPU minutes on the machine that made it)
 	$(PY) notebooks/mnist_runs.py --jobs 2
 
 print-env:  # the reproducible settings as make exports them (tests/test_environment.py checks them)

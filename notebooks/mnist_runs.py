@@ -1,7 +1,7 @@
 """The long MNIST runs that notebook 04 reads: the Table IV gap study and the best network's seeds.
 
-Notebook 04 must run within minutes on a 2-core CPU, and these runs take about an hour and a
-half of CPU time, so they are made here, once, and kept in ``data/mnist_runs.npz``; the notebook
+Notebook 04 must run within minutes on a 2-core CPU, and these runs take well over an hour of
+CPU time (each run records its own; notebook 04 prints the total), so they are made here, once, and kept in ``data/mnist_runs.npz``; the notebook
 loads that file, and re-trains the first Table IV seed itself to check, bit for bit, that the
 stored curves are what this code produces on this software.
 

@@ -87,3 +87,37 @@ def test_standardize_to_a_column():
     assert z.mean() == pytest.approx(0, abs=1e-15) and z.std() == pytest.approx(1)
     grid = np.linspace(-1, 1, 5)
     np.testing.assert_array_equal(fc.standardize(grid, reference=x), ((grid - x.mean()) / x.std())[:, None])
+
+
+def _mnist_runs_script():
+    import importlib.util
+    from pathlib import Path
+    path = Path(fc.__file__).resolve().parent / "notebooks" / "mnist_runs.py"
+    spec = importlib.util.spec_from_file_location("mnist_runs", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_stored_mnist_runs_hold_every_study_of_their_script():
+    """data/mnist_runs.npz (read by notebook 04) has each study of notebooks/mnist_runs.py with its
+    seeds and epochs, and predictions only of the test images of that study's split."""
+    runs = _mnist_runs_script()
+    stored = np.load(runs.OUT)
+    for name, (epochs, seeds) in runs.STUDIES.items():
+        assert int(stored[f"{name}.epochs"]) == epochs
+        acc = stored[f"{name}.test_acc"]
+        assert acc.shape == ((seeds, 1) if name == "sklearn_adam" else (seeds, epochs))
+        assert np.all((acc > 0.0) & (acc < 1.0)) and np.all(acc[:, -1] > 0.9), name
+        n_test = 10_000 if "canonical" in name else 14_000
+        if f"{name}.pred" in stored.files:
+            assert stored[f"{name}.pred"].shape == (seeds, n_test)
+    assert "mnist_runs.py" in str(stored["meta"])
+
+
+def test_mnist_runs_best_network_trains_on_canonical_training_images_only(mnist):
+    """The best network's runs fit the canonical 60,000 training images and test on the other 10,000."""
+    runs = _mnist_runs_script()
+    X_tr, X_te, y_tr, y_te = runs.split("best_canonical", 0)
+    assert np.array_equal(X_tr, mnist.X[:60000]) and np.array_equal(y_tr, mnist.y[:60000])
+    assert np.array_equal(X_te, mnist.X[60000:]) and np.array_equal(y_te, mnist.y[60000:])
