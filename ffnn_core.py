@@ -11,7 +11,8 @@ One module, read top to bottom; each section holds the report's equations for it
 6. Network      -- initialisation, forward pass, backpropagation (pure functions over one flat
                    parameter vector) and the ``NeuralNetwork`` training loop around them.
 7. Populations  -- ``NetworkPopulation``: K networks of one shape trained at once through the same
-                   functions, each bit-identical to its lone network; ``PopulationSearchCV``.
+                   functions, each bit-identical to its lone network; ``fit_estimators``,
+                   ``PopulationSearchCV`` and ``fit_searches`` train estimators and searches as populations.
 8. Estimators   -- ``FFNNRegressor``/``FFNNClassifier``; one function builds their network.
 9. Data         -- ``one_hot``, ``standardize``, Runge's function and MNIST.
 10. Inference   -- paired comparisons over seeds: bootstrap and exact intervals, Holm's
@@ -64,7 +65,7 @@ __all__ = [
     "resolve_optimizer", "init_params", "n_parameters", "param_views", "feed_forward", "backpropagate",
     "clip_incoming_norms",
     "cost_gradients", "total_cost", "NeuralNetwork", "History", "TrainingDivergedError", "NetworkPopulation",
-    "PopulationSearchCV", "FFNNRegressor", "FFNNClassifier", "one_hot", "standardize", "runge",
+    "PopulationSearchCV", "fit_estimators", "fit_searches", "MEMBER_PARAMS", "FFNNRegressor", "FFNNClassifier", "one_hot", "standardize", "runge",
     "make_runge_data", "load_runge_csv", "load_mnist", "MNIST",
 ]
 
@@ -1805,17 +1806,129 @@ class _BestWeights:
 #: Estimator hyperparameters that may differ between the members of one population.
 MEMBER_PARAMS = ("learning_rate", "lam", "random_state", "dropout", "input_dropout")
 
+#: fit_estimators copies members' own rows into one (K, n, f) array up to this many bytes per
+#: population; beyond it, members that train on the same array form their own population.
+STACK_BYTES = 2 ** 27
+
+
+def fit_estimators(estimators, X, y, validation_data=None, keep_best: bool = False,
+                   n_jobs: int | None = None) -> np.ndarray:
+    """Fit FFNN estimators, each on its own data, training alike ones together as populations.
+
+    Estimator i ends exactly as ``estimators[i].fit(X[i], y[i], validation_data=validation_data[i],
+    keep_best=keep_best)`` leaves it: the same network bit for bit (weights, history, best epoch),
+    ``history_``, ``loss_curve_``, ``n_iter_``, ``n_features_in_`` (and ``classes_``). Estimators
+    that agree on every hyperparameter outside ``MEMBER_PARAMS`` and whose data have the same
+    shapes train as one ``NetworkPopulation`` (member i on its own rows, as per-member data; rows
+    that every member shares are not copied). The populations run in turn, or spread over
+    ``n_jobs`` joblib workers; the results do not depend on ``n_jobs``.
+
+    Parameters
+    ----------
+    estimators : sequence of K ``FFNNRegressor``/``FFNNClassifier``
+    X, y : sequences of K arrays: estimator i's (n_i, n_features) inputs and (n_i,) or
+        (n_i, n_outputs) targets (labels for a classifier); the same array may appear many times
+    validation_data : None or a sequence of K pairs (X_val, y_val)
+    keep_best : bool, as for ``NeuralNetwork.fit`` (needs validation_data)
+    n_jobs : int or None, joblib workers over the populations (None: 1)
+
+    Returns
+    -------
+    diverged_epoch : ndarray (K,) of int, 0 where the fit succeeded. An estimator whose network
+        diverged is left unfitted, as ``fit`` leaves it after ``TrainingDivergedError``.
+    """
+    return _fit_estimators(estimators, X, y, validation_data, keep_best, n_jobs)[0]
+
+
+def _fit_estimators(estimators, X, y, validation_data, keep_best, n_jobs):
+    """``fit_estimators``, also returning each estimator's share of its population's fit time."""
+    from joblib import Parallel, delayed
+
+    estimators = list(estimators)
+    size = len(estimators)
+    if any(not isinstance(est, _BaseFFNN) for est in estimators):
+        raise ValueError("estimators must all be FFNNRegressor or FFNNClassifier objects")
+    val = [None] * size if validation_data is None else validation_data
+    for name, value in (("X", X), ("y", y), ("validation_data", val)):
+        if not _is_sequence(value) or len(value) != size:
+            raise ValueError(f"{name} must be a sequence of one entry per estimator ({size}), got "
+                             f"{type(value).__name__}" + (f" of length {len(value)}" if _is_sequence(value) else ""))
+    if keep_best and validation_data is None:
+        raise ValueError("keep_best=True needs validation_data to choose the best epoch")
+    data = [est._fit_data(X[i], y[i], val[i]) for i, est in enumerate(estimators)]
+    sources = [(id(X[i]), id(y[i]), id(val[i])) for i in range(size)]
+    groups = _population_groups(estimators, data, sources)
+    # networks are built here, in order, so that a RandomState random_state draws as lone fits would
+    jobs = [([estimators[i]._network(data[i][0].shape[1], data[i][1].shape[1], data[i][0].shape[0], data[i][2])
+              for i in group], _members_data([data[i] for i in group], len({sources[i] for i in group}) == 1),
+             estimators[group[0]]) for group in groups]
+    results = Parallel(n_jobs=n_jobs)(delayed(_fit_population)(*job, keep_best) for job in jobs)
+    diverged, fit_time = np.zeros(size, dtype=int), np.zeros(size)
+    for group, (networks, epochs, seconds) in zip(groups, results):
+        for i, net, epoch in zip(group, networks, epochs):
+            diverged[i], fit_time[i] = epoch, seconds / len(group)
+            if epoch:
+                estimators[i]._forget_fit()
+            else:
+                estimators[i]._learned(net)
+    return diverged, fit_time
+
+
+def _population_groups(estimators, data, sources) -> list[list[int]]:
+    """Indices of the estimators that train as one population, largest groups first: alike
+    settings and data shapes; split by data source when stacking would copy over STACK_BYTES."""
+    groups: dict[str, list[int]] = {}
+    for i, (est, (X, Y, task, val)) in enumerate(zip(estimators, data)):
+        settings = sorted((k, repr(v)) for k, v in est.get_params().items() if k not in MEMBER_PARAMS)
+        shapes = (task, X.shape, X.dtype.str, Y.shape, None if val is None else (val[0].shape, val[1].shape))
+        groups.setdefault(repr((settings, shapes)), []).append(i)
+    out = []
+    for group in groups.values():
+        distinct = {sources[i] for i in group}
+        X, Y, _, val = data[group[0]]
+        row_bytes = X.nbytes + Y.nbytes + (0 if val is None else val[0].nbytes + val[1].nbytes)
+        if len(distinct) > 1 and row_bytes * len(group) > STACK_BYTES:
+            by_source: dict = {}
+            for i in group:
+                by_source.setdefault(sources[i], []).append(i)
+            out.extend(by_source.values())
+        else:
+            out.append(group)
+    return sorted(out, key=len, reverse=True)
+
+
+def _members_data(data: list, shared: bool) -> tuple:
+    """The population's (X, Y, val): the first member's arrays when all members train on the same
+    data, else each member's rows stacked along a leading axis (K, n, ...)."""
+    if shared:
+        return data[0][0], data[0][1], data[0][3]
+    stack = lambda j: np.stack([d[j] for d in data])
+    val = None if data[0][3] is None else tuple(np.stack([d[3][j] for d in data]) for j in (0, 1))
+    return stack(0), stack(1), val
+
+
+def _fit_population(networks, data, estimator, keep_best):
+    """Train the networks as one population on data (X, Y, val); returns them as lone networks
+    (None where diverged), the diverged epochs and the population's fit time in seconds."""
+    tic = time.perf_counter()
+    X, Y, val = data
+    pop = NetworkPopulation.from_networks(networks)
+    pop.fit(X, Y, epochs=estimator.epochs, batch_size=estimator.batch_size, validation_data=val,
+            keep_best=keep_best)
+    epochs = pop.diverged_epoch.copy()
+    members = [None if epochs[k] else pop[k] for k in range(len(networks))]
+    return members, epochs, time.perf_counter() - tic
+
 
 class PopulationSearchCV:
     """Exhaustive cross-validated grid search over ``FFNNRegressor``/``FFNNClassifier``
-    hyperparameters, training each group of candidates on each fold as one population.
+    hyperparameters, training alike candidates on all folds at once as populations.
 
     Candidates that differ only in ``MEMBER_PARAMS`` (learning rate, lam, seed, dropout rates)
-    form a group; for every group and fold the estimators' own translation (``_network``) makes
-    one network per candidate, and ``NetworkPopulation.from_networks`` trains them all at once.
-    Each member is bit-identical to the network ``GridSearchCV`` would fit, and is scored by the
-    estimator's ``score`` (R^2 for regression, accuracy for classification), so ``cv_results_``
-    holds the same scores.
+    form a group; each group trains on every fold as one population (``fit_estimators``: folds of
+    equal size as per-member data). Each member is bit-identical to the network ``GridSearchCV``
+    would fit and is scored by the same scorer, so ``cv_results_`` holds the same scores, and
+    ``fit_searches`` trains the networks of many searches (one per seed or data set) together.
 
     Parameters
     ----------
@@ -1823,76 +1936,101 @@ class PopulationSearchCV:
     param_grid : dict or list of dicts, as for scikit-learn's ``GridSearchCV``
     cv : int, splitter or iterable of (train, test) index pairs (default 5 folds; stratified for a
         classifier, as in ``GridSearchCV``)
+    scoring : None (the estimator's ``score``: R^2 or accuracy), a scorer name such as
+        ``"neg_mean_squared_error"``, or a callable ``scorer(estimator, X, y)``, as for ``GridSearchCV``
     refit : bool, refit the best candidate on all the data as ``best_estimator_``
+    n_jobs : int or None, joblib workers over the populations; the results do not depend on it
 
     Attributes
     ----------
     cv_results_ : dict in ``GridSearchCV``'s format (``params``, ``param_*``, ``split{i}_test_score``,
         ``mean_test_score``, ``std_test_score``, ``rank_test_score``, mean/std fit and score times).
         A member's fit time is its population's time divided by the number of members.
-    best_index_, best_params_, best_score_, best_estimator_, n_splits_
+    best_index_, best_params_, best_score_, best_estimator_, refit_time_, n_splits_, scorer_
     """
 
-    def __init__(self, estimator, param_grid, cv=5, refit: bool = True):
+    def __init__(self, estimator, param_grid, cv=5, scoring=None, refit: bool = True, n_jobs: int | None = None):
         self.estimator = estimator
         self.param_grid = param_grid
         self.cv = cv
+        self.scoring = scoring
         self.refit = refit
+        self.n_jobs = n_jobs
 
     def fit(self, X, y) -> "PopulationSearchCV":
         """Score every candidate of the grid on every fold, then refit the best."""
+        return fit_searches([self], [X], [y], n_jobs=self.n_jobs)[0]
+
+    def _tasks(self, X, y) -> list[tuple]:
+        """Every (candidate, fold) fit of the search as (estimator, X_train, y_train, X_test, y_test);
+        candidates and folds are kept in ``_candidates`` and ``_n_folds``."""
         from sklearn.base import clone, is_classifier
+        from sklearn.metrics import check_scoring
         from sklearn.model_selection import ParameterGrid, check_cv
 
         if not isinstance(self.estimator, _BaseFFNN):
             raise ValueError(f"estimator must be an FFNNRegressor or FFNNClassifier, got {self.estimator!r}")
         X, y = np.asarray(X), np.asarray(y)
-        candidates = list(ParameterGrid(self.param_grid))
-        folds = list(check_cv(self.cv, y, classifier=is_classifier(self.estimator)).split(X, y))
-        results = np.empty((4, len(candidates), len(folds)))  # scores, diverged, fit and score times
-        for group in _group_candidates(candidates).values():
-            for j, (train, test) in enumerate(folds):  # fresh clones per fit, as GridSearchCV's
-                estimators = [clone(self.estimator).set_params(**candidates[i]) for i in group]
-                results[:, group, j] = _fit_score_population(estimators, X[train], y[train], X[test], y[test])
-        _report_failures(results[1] > 0)
-        self.cv_results_ = _cv_results(candidates, results[0], results[2], results[3])
-        self.n_splits_ = len(folds)
+        self.scorer_ = check_scoring(self.estimator, scoring=self.scoring)
+        self._candidates = list(ParameterGrid(self.param_grid))
+        folds = [(X[train], y[train], X[test], y[test]) for train, test in
+                 check_cv(self.cv, y, classifier=is_classifier(self.estimator)).split(X, y)]
+        self._n_folds = len(folds)
+        return [(clone(self.estimator).set_params(**params), *fold)  # a fresh clone per fit, as GridSearchCV's
+                for params in self._candidates for fold in folds]
+
+    def _finish(self, tasks, diverged, fit_time) -> None:
+        """Score the fitted tasks and set ``cv_results_`` and the best candidate."""
+        n_cand, n_folds = len(self._candidates), self._n_folds
+        scores, score_time = np.full(len(tasks), np.nan), np.zeros(len(tasks))  # nan: error_score
+        for i, (est, _, _, X_test, y_test) in enumerate(tasks):
+            if not diverged[i]:
+                tic = time.perf_counter()
+                scores[i] = self.scorer_(est, X_test, y_test)
+                score_time[i] = time.perf_counter() - tic
+        _report_failures(diverged > 0)
+        shape = (n_cand, n_folds)
+        self.cv_results_ = _cv_results(self._candidates, scores.reshape(shape), fit_time.reshape(shape),
+                                       score_time.reshape(shape))
+        self.n_splits_ = n_folds
         self.best_index_ = int(self.cv_results_["rank_test_score"].argmin())
-        self.best_params_ = candidates[self.best_index_]
+        self.best_params_ = self._candidates[self.best_index_]
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
-        if self.refit:
-            self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
-        return self
+        del self._candidates, self._n_folds
 
 
-def _group_candidates(candidates: list[dict]) -> dict[str, list[int]]:
-    """Indices of the candidates that share every parameter outside ``MEMBER_PARAMS``."""
-    groups: dict[str, list[int]] = {}
-    for i, params in enumerate(candidates):
-        shared = sorted((k, repr(v)) for k, v in params.items() if k not in MEMBER_PARAMS)
-        groups.setdefault(repr(shared), []).append(i)
-    return groups
+def fit_searches(searches, X, y, n_jobs: int | None = None) -> list[PopulationSearchCV]:
+    """Fit several ``PopulationSearchCV``, search i on (X[i], y[i]), training the networks of all
+    of them together (``fit_estimators``): each ends exactly as ``searches[i].fit(X[i], y[i])``.
 
+    Many seeds of one search (each with its own data, folds and ``random_state``) then cost a few
+    large populations instead of many small ones. Returns the searches.
+    """
+    from sklearn.base import clone
 
-def _fit_score_population(estimators, X_train, y_train, X_test, y_test) -> np.ndarray:
-    """Train the estimators' networks as one population on one fold and score each member by its
-    estimator's ``score``. Returns rows: scores (nan where diverged), diverged (0/1), fit times and
-    score times (the population's split evenly), each of length K."""
+    searches = list(searches)
+    for name, value in (("X", X), ("y", y)):
+        if not _is_sequence(value) or len(value) != len(searches):
+            raise ValueError(f"{name} must be a sequence of one data set per search ({len(searches)})")
+    plans = [search._tasks(Xi, yi) for search, Xi, yi in zip(searches, X, y)]
+    tasks = [task for plan in plans for task in plan]
+    diverged, fit_time = _fit_estimators([t[0] for t in tasks], [t[1] for t in tasks], [t[2] for t in tasks],
+                                         None, False, n_jobs)
+    start = 0
+    for search, plan in zip(searches, plans):
+        search._finish(plan, diverged[start:start + len(plan)], fit_time[start:start + len(plan)])
+        start += len(plan)
+    refit = [(s, clone(s.estimator).set_params(**s.best_params_), np.asarray(Xi), np.asarray(yi))
+             for s, Xi, yi in zip(searches, X, y) if s.refit]
     tic = time.perf_counter()
-    for est in estimators:  # each learns n_features_in_ (and classes_) as its fit would
-        X, Y, task = est._training_data(X_train, y_train)
-    pop = NetworkPopulation.from_networks([est._network(X.shape[1], Y.shape[1], X.shape[0], task)
-                                           for est in estimators])
-    pop.fit(X, Y, epochs=estimators[0].epochs, batch_size=estimators[0].batch_size)
-    fit_time = time.perf_counter() - tic
-    tic = time.perf_counter()
-    scores = np.full(len(estimators), np.nan)  # GridSearchCV's error_score for a diverged fit
-    for k in np.flatnonzero(pop.diverged_epoch == 0):
-        estimators[k].network_ = pop[k]
-        scores[k] = estimators[k].score(X_test, y_test)
-    score_time = time.perf_counter() - tic
-    return np.array([scores, pop.diverged_epoch > 0, np.full(len(estimators), fit_time / len(estimators)),
-                     np.full(len(estimators), score_time / len(estimators))])
+    diverged = _fit_estimators([r[1] for r in refit], [r[2] for r in refit], [r[3] for r in refit],
+                               None, False, n_jobs)[0]
+    for (search, est, Xi, yi), epoch in zip(refit, diverged):
+        if epoch:  # raise as GridSearchCV's refit does
+            est.fit(Xi, yi)
+        search.best_estimator_ = est
+        search.refit_time_ = (time.perf_counter() - tic) / len(refit)
+    return searches
 
 
 def _report_failures(diverged: np.ndarray) -> None:
@@ -2037,15 +2175,33 @@ class _BaseFFNN(BaseEstimator):
         for attribute in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
             delattr(self, attribute)
 
+    def _fit_data(self, X, y, validation_data) -> tuple:
+        """What a fit trains on, checked: X, the targets as columns (n_samples, n_outputs), the task,
+        and the validation pair (None, or X_val and its targets as columns). Forgets the last fit;
+        learns ``n_features_in_`` (and ``classes_``)."""
+        self._forget_fit()
+        X, Y, task = self._training_data(X, y)
+        if validation_data is None:
+            return X, Y, task, None
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ArgumentTypeError(f"validation_data must be a pair (X_val, y_val), got {validation_data!r:.80}")
+        X_val, y_val = validation_data
+        return X, Y, task, (np.asarray(X_val), self._validation_targets(y_val, X.dtype))
+
     def _fit(self, X, Y, task: str, fit_params: dict):
         try:
-            self.network_ = self._network(X.shape[1], Y.shape[1], X.shape[0], task)
-            self.network_.fit(X, Y, epochs=self.epochs, batch_size=self.batch_size, **fit_params)
+            network = self._network(X.shape[1], Y.shape[1], X.shape[0], task)
+            network.fit(X, Y, epochs=self.epochs, batch_size=self.batch_size, **fit_params)
         except BaseException:
             self._forget_fit()
             raise
-        self.history_ = self.network_.history.as_dict()
-        self.loss_curve_ = list(self.network_.history.train_cost)
+        return self._learned(network)
+
+    def _learned(self, network: NeuralNetwork):
+        """Take over a trained network: ``network_``, ``history_``, ``loss_curve_``, ``n_iter_``."""
+        self.network_ = network
+        self.history_ = network.history.as_dict()
+        self.loss_curve_ = list(network.history.train_cost)
         self.n_iter_ = len(self.loss_curve_)
         return self
 
@@ -2075,14 +2231,18 @@ class FFNNRegressor(RegressorMixin, _BaseFFNN):
         -------
         self, with the trained network in ``network_``
         """
-        self._forget_fit()
-        return self._fit(*self._training_data(X, y), fit_params)
+        X, Y, task, val = self._fit_data(X, y, fit_params.pop("validation_data", None))
+        return self._fit(X, Y, task, {**fit_params, "validation_data": val})
 
     def _training_data(self, X, y):
         """Checked X, the targets as columns (n_samples, n_outputs), and the task."""
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
                              dtype=[np.float64, np.float32])
         return X, y.reshape(len(y), -1), "mse"
+
+    def _validation_targets(self, y_val, dtype) -> np.ndarray:
+        y_val = np.asarray(y_val)
+        return y_val[:, None] if y_val.ndim == 1 else y_val
 
     def predict(self, X):
         """Predictions of shape (n_samples,) for one output, else (n_samples, n_outputs)."""
@@ -2117,12 +2277,8 @@ class FFNNClassifier(ClassifierMixin, _BaseFFNN):
         -------
         self, with the trained network in ``network_`` and the labels in ``classes_``
         """
-        self._forget_fit()
-        X, Y, task = self._training_data(X, y)
-        if fit_params.get("validation_data") is not None:
-            X_val, y_val = fit_params["validation_data"]
-            fit_params = {**fit_params, "validation_data": (X_val, self._one_hot(y_val, X.dtype))}
-        return self._fit(X, Y, task, fit_params)
+        X, Y, task, val = self._fit_data(X, y, fit_params.pop("validation_data", None))
+        return self._fit(X, Y, task, {**fit_params, "validation_data": val})
 
     def _training_data(self, X, y):
         """Checked X, one-hot targets (n_samples, n_classes) with ``classes_`` learned, and the task."""
@@ -2133,6 +2289,9 @@ class FFNNClassifier(ClassifierMixin, _BaseFFNN):
         if len(self.classes_) < 2:
             raise ValueError(f"y needs samples of at least 2 classes; got 1 class ({self.classes_[0]})")
         return X, one_hot(y_idx, len(self.classes_), X.dtype), "cross_entropy"
+
+    def _validation_targets(self, y_val, dtype) -> np.ndarray:
+        return self._one_hot(y_val, dtype)
 
     def _one_hot(self, labels, dtype) -> np.ndarray:
         """One-hot rows for labels from ``classes_``, ordered as ``classes_``."""
