@@ -12,7 +12,8 @@ One module, read top to bottom; each section holds the report's equations for it
                    parameter vector) and the ``NeuralNetwork`` training loop around them.
 7. Populations  -- ``NetworkPopulation``: K networks of one shape trained at once through the same
                    functions, each bit-identical to its lone network; ``fit_estimators``,
-                   ``PopulationSearchCV`` and ``fit_searches`` train estimators and searches as populations.
+                   ``PopulationSearchCV``, ``PopulationHalvingSearchCV`` and ``fit_searches``
+                   train estimators and searches as populations.
 8. Estimators   -- ``FFNNRegressor``/``FFNNClassifier``; one function builds their network.
 9. Data         -- ``one_hot``, ``standardize``, Runge's function and MNIST.
 10. Inference   -- paired comparisons over seeds: bootstrap and exact intervals, Holm's
@@ -65,7 +66,7 @@ __all__ = [
     "resolve_optimizer", "init_params", "n_parameters", "param_views", "feed_forward", "backpropagate",
     "clip_incoming_norms",
     "cost_gradients", "total_cost", "NeuralNetwork", "History", "TrainingDivergedError", "NetworkPopulation",
-    "PopulationSearchCV", "fit_estimators", "fit_searches", "MEMBER_PARAMS", "FFNNRegressor", "FFNNClassifier", "one_hot", "standardize", "runge",
+    "PopulationSearchCV", "PopulationHalvingSearchCV", "fit_estimators", "fit_searches", "MEMBER_PARAMS", "FFNNRegressor", "FFNNClassifier", "one_hot", "standardize", "runge",
     "make_runge_data", "load_runge_csv", "load_mnist", "MNIST",
 ]
 
@@ -1961,9 +1962,9 @@ class PopulationSearchCV:
         """Score every candidate of the grid on every fold, then refit the best."""
         return fit_searches([self], [X], [y], n_jobs=self.n_jobs)[0]
 
-    def _tasks(self, X, y) -> list[tuple]:
+    def _tasks(self, X, y, candidates=None) -> list[tuple]:
         """Every (candidate, fold) fit of the search as (estimator, X_train, y_train, X_test, y_test);
-        candidates and folds are kept in ``_candidates`` and ``_n_folds``."""
+        candidates (by default the grid's) and folds are kept in ``_candidates`` and ``_n_folds``."""
         from sklearn.base import clone, is_classifier
         from sklearn.metrics import check_scoring
         from sklearn.model_selection import ParameterGrid, check_cv
@@ -1972,31 +1973,133 @@ class PopulationSearchCV:
             raise ValueError(f"estimator must be an FFNNRegressor or FFNNClassifier, got {self.estimator!r}")
         X, y = np.asarray(X), np.asarray(y)
         self.scorer_ = check_scoring(self.estimator, scoring=self.scoring)
-        self._candidates = list(ParameterGrid(self.param_grid))
+        self._candidates = list(ParameterGrid(self.param_grid)) if candidates is None else candidates
         folds = [(X[train], y[train], X[test], y[test]) for train, test in
                  check_cv(self.cv, y, classifier=is_classifier(self.estimator)).split(X, y)]
         self._n_folds = len(folds)
         return [(clone(self.estimator).set_params(**params), *fold)  # a fresh clone per fit, as GridSearchCV's
                 for params in self._candidates for fold in folds]
 
-    def _finish(self, tasks, diverged, fit_time) -> None:
-        """Score the fitted tasks and set ``cv_results_`` and the best candidate."""
-        n_cand, n_folds = len(self._candidates), self._n_folds
-        scores, score_time = np.full(len(tasks), np.nan), np.zeros(len(tasks))  # nan: error_score
+    def _scores(self, tasks, diverged) -> tuple[np.ndarray, np.ndarray]:
+        """Each fitted task's test score by ``scorer_`` (nan where diverged, GridSearchCV's error_score)
+        and scoring time, shaped (candidates, folds); warns about (or raises on) failed fits."""
+        scores, score_time = np.full(len(tasks), np.nan), np.zeros(len(tasks))
         for i, (est, _, _, X_test, y_test) in enumerate(tasks):
             if not diverged[i]:
                 tic = time.perf_counter()
                 scores[i] = self.scorer_(est, X_test, y_test)
                 score_time[i] = time.perf_counter() - tic
         _report_failures(diverged > 0)
-        shape = (n_cand, n_folds)
-        self.cv_results_ = _cv_results(self._candidates, scores.reshape(shape), fit_time.reshape(shape),
-                                       score_time.reshape(shape))
-        self.n_splits_ = n_folds
+        shape = (len(self._candidates), self._n_folds)
+        return scores.reshape(shape), score_time.reshape(shape)
+
+    def _finish(self, tasks, diverged, fit_time) -> None:
+        """Score the fitted tasks and set ``cv_results_`` and the best candidate."""
+        scores, score_time = self._scores(tasks, diverged)
+        self.cv_results_ = _cv_results(self._candidates, scores, fit_time.reshape(scores.shape), score_time)
+        self.n_splits_ = self._n_folds
         self.best_index_ = int(self.cv_results_["rank_test_score"].argmin())
         self.best_params_ = self._candidates[self.best_index_]
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
         del self._candidates, self._n_folds
+
+
+class PopulationHalvingSearchCV(PopulationSearchCV):
+    """Successive halving over a training resource, as scikit-learn's ``HalvingGridSearchCV`` with
+    ``resource`` an estimator parameter (``"epochs"``), each round's fits trained as populations.
+
+    Round i trains every remaining candidate on every fold with ``resource`` = min_resources x
+    factor^i (capped at ``max_resources``), from scratch, and keeps the best ceil(n / factor) by mean
+    test score for the next round; the search ends when the next round would exceed
+    ``max_resources`` or fewer than ``factor`` candidates remain. The rounds, the candidates kept (in
+    scikit-learn's order, ties included), ``cv_results_`` (with ``iter`` and ``n_resources``),
+    ``best_index_`` (the best of the last round), ``n_candidates_``, ``n_resources_`` and
+    ``n_iterations_`` equal ``HalvingGridSearchCV``'s (without aggressive elimination), since each
+    member is bit-identical to the network it would fit (tests/test_population_search.py).
+
+    Parameters
+    ----------
+    estimator, param_grid, cv, scoring, refit, n_jobs : as for ``PopulationSearchCV``
+    resource : str, the estimator parameter the rounds increase (not in the grid), default "epochs"
+    max_resources : int, the resource of the last possible round
+    min_resources : int, "exhaust" (the largest start that still ends at max_resources) or
+        "smallest" (1), default "exhaust"
+    factor : number > 1, default 3
+    """
+
+    def __init__(self, estimator, param_grid, resource: str = "epochs", max_resources: int | None = None,
+                 min_resources="exhaust", factor=3, cv=5, scoring=None, refit: bool = True,
+                 n_jobs: int | None = None):
+        super().__init__(estimator, param_grid, cv=cv, scoring=scoring, refit=refit, n_jobs=n_jobs)
+        self.resource, self.max_resources = resource, max_resources
+        self.min_resources, self.factor = min_resources, factor
+
+    def _schedule(self, n_candidates: int) -> tuple[int, int, int]:
+        """(min_resources_, n_iterations, n_required_iterations), as HalvingGridSearchCV's."""
+        max_resources = _positive_int(self.max_resources, "max_resources")
+        factor = _positive(self.factor, "factor")
+        if factor <= 1:
+            raise ValueError(f"factor must be > 1, got {self.factor!r}")
+        if self.min_resources in ("exhaust", "smallest"):
+            min_resources = 1
+        elif isinstance(self.min_resources, str):
+            raise ValueError(f"min_resources must be an int, 'exhaust' or 'smallest', got {self.min_resources!r}")
+        else:
+            min_resources = _positive_int(self.min_resources, "min_resources")
+        n_required = 1 + math.floor(math.log(n_candidates, factor))
+        if self.min_resources == "exhaust":
+            min_resources = max(min_resources, max_resources // factor ** (n_required - 1))
+        if min_resources > max_resources:
+            raise ValueError(f"min_resources ({min_resources}) must be <= max_resources ({max_resources})")
+        n_possible = 1 + math.floor(math.log(max_resources // min_resources, factor))
+        return min_resources, min(n_possible, n_required), n_required
+
+    def fit(self, X, y) -> "PopulationHalvingSearchCV":
+        """Run the rounds, then refit the best candidate of the last round on all the data."""
+        from sklearn.base import clone
+        from sklearn.model_selection import ParameterGrid
+
+        candidates = list(ParameterGrid(self.param_grid))
+        if any(self.resource in c for c in candidates):
+            raise ValueError(f"resource={self.resource!r} is also a parameter of the grid; it cannot be both")
+        self.min_resources_, self.n_iterations_, self.n_required_iterations_ = self._schedule(len(candidates))
+        self.max_resources_ = int(self.max_resources)
+        self.n_resources_, self.n_candidates_, rounds = [], [], []
+        for itr in range(self.n_iterations_):
+            n_resources = min(int(self.factor ** itr * self.min_resources_), self.max_resources_)
+            self.n_resources_.append(n_resources)
+            self.n_candidates_.append(len(candidates))
+            tasks = self._tasks(X, y, [{**c, self.resource: n_resources} for c in candidates])
+            diverged, fit_time = _fit_estimators([t[0] for t in tasks], [t[1] for t in tasks],
+                                                 [t[2] for t in tasks], None, False, self.n_jobs)
+            scores, score_time = self._scores(tasks, diverged)
+            rounds.append((self._candidates, scores, fit_time.reshape(scores.shape), score_time, itr, n_resources))
+            candidates = _top_k(self._candidates, np.average(scores, axis=1),
+                                math.ceil(len(self._candidates) / self.factor))
+        self.n_remaining_candidates_ = len(candidates)
+        self.n_splits_ = self._n_folds
+        del self._candidates, self._n_folds
+        params = [p for r in rounds for p in r[0]]
+        self.cv_results_ = _cv_results(params, *(np.concatenate([r[j] for r in rounds]) for j in (1, 2, 3)))
+        self.cv_results_["iter"] = np.concatenate([[r[4]] * len(r[0]) for r in rounds]).astype(int)
+        self.cv_results_["n_resources"] = np.concatenate([[r[5]] * len(r[0]) for r in rounds]).astype(int)
+        last = np.flatnonzero(self.cv_results_["iter"] == self.n_iterations_ - 1)
+        means = self.cv_results_["mean_test_score"][last]
+        self.best_index_ = int(last[0 if np.isnan(means).all() else np.nanargmax(means)])
+        self.best_params_ = params[self.best_index_]
+        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
+        if self.refit:
+            tic = time.perf_counter()
+            self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_).fit(X, y)
+            self.refit_time_ = time.perf_counter() - tic
+        return self
+
+
+def _top_k(candidates: list[dict], mean_scores: np.ndarray, k: int) -> list[dict]:
+    """The k candidates of highest mean score, in scikit-learn's halving order: ascending by score
+    (argsort), the NaN scores rolled to the front, the last k taken."""
+    order = np.roll(np.argsort(mean_scores), np.count_nonzero(np.isnan(mean_scores)))
+    return [candidates[i] for i in order[-k:]]
 
 
 def fit_searches(searches, X, y, n_jobs: int | None = None) -> list[PopulationSearchCV]:

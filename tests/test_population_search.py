@@ -137,3 +137,41 @@ def test_searches_trained_together_equal_gridsearchcv_each():
             assert np.array_equal(ours.cv_results_[key], them.cv_results_[key]), key
         assert ours.best_params_ == them.best_params_ and ours.best_score_ == them.best_score_
         assert ours.best_estimator_.predict(d[2]).tobytes() == them.best_estimator_.predict(d[2]).tobytes()
+
+
+@pytest.mark.parametrize("min_resources", ["exhaust", 2])
+def test_halving_equals_halvinggridsearchcv(min_resources):
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingGridSearchCV
+
+    X, y, _, _ = runge_sets(1, n=20)[0]
+    est = fc.FFNNRegressor(activation="tanh", optimizer="adam", batch_size=6, random_state=3)
+    grid = {"hidden_layer_sizes": [(4,), (3, 3)], "learning_rate": [0.003, 0.03, 0.3], "lam": [0.0, 1e-2],
+            "regularization": ["l2"]}  # 12 candidates: 12 > 4 > 2 with factor 3
+    cv = KFold(4, shuffle=True, random_state=0)
+    kw = dict(resource="epochs", max_resources=18, min_resources=min_resources, factor=3, cv=cv,
+              scoring="neg_mean_squared_error")
+    theirs = HalvingGridSearchCV(est, grid, **kw).fit(X, y)
+    ours = fc.PopulationHalvingSearchCV(est, grid, n_jobs=2, **kw).fit(X, y)
+    assert ours.n_candidates_ == theirs.n_candidates_ and ours.n_resources_ == theirs.n_resources_
+    assert ours.n_iterations_ == theirs.n_iterations_ and ours.min_resources_ == theirs.min_resources_
+    assert len(ours.n_candidates_) > 1
+    assert ours.cv_results_["params"] == theirs.cv_results_["params"]  # the same candidates kept, in order
+    for key in ["iter", "n_resources", "mean_test_score", "std_test_score", "rank_test_score"] + \
+            [f"split{j}_test_score" for j in range(4)]:
+        assert np.array_equal(ours.cv_results_[key], theirs.cv_results_[key]), key
+    assert ours.best_index_ == theirs.best_index_ and ours.best_params_ == theirs.best_params_
+    assert ours.best_estimator_.predict(X).tobytes() == theirs.best_estimator_.predict(X).tobytes()
+
+
+def test_halving_bad_arguments_name_themselves():
+    X, y, _, _ = runge_sets(1)[0]
+    est = fc.FFNNRegressor(hidden_layer_sizes=(3,))
+    with pytest.raises(ValueError, match="max_resources"):
+        fc.PopulationHalvingSearchCV(est, {"lam": [0.0, 0.1]}).fit(X, y)
+    with pytest.raises(ValueError, match="resource='epochs' is also a parameter of the grid"):
+        fc.PopulationHalvingSearchCV(est, {"epochs": [1, 2]}, max_resources=9).fit(X, y)
+    with pytest.raises(ValueError, match="factor must be > 1"):
+        fc.PopulationHalvingSearchCV(est, {"lam": [0.0, 0.1]}, max_resources=9, factor=1).fit(X, y)
+    with pytest.raises(ValueError, match="min_resources"):
+        fc.PopulationHalvingSearchCV(est, {"lam": [0.0, 0.1]}, max_resources=9, min_resources="few").fit(X, y)
