@@ -66,7 +66,8 @@ __all__ = [
     "resolve_optimizer", "init_params", "n_parameters", "param_views", "feed_forward", "backpropagate",
     "clip_incoming_norms",
     "cost_gradients", "total_cost", "NeuralNetwork", "History", "TrainingDivergedError", "NetworkPopulation",
-    "PopulationSearchCV", "PopulationHalvingSearchCV", "fit_estimators", "fit_searches", "MEMBER_PARAMS", "FFNNRegressor", "FFNNClassifier", "one_hot", "standardize", "runge",
+    "PopulationSearchCV", "PopulationHalvingSearchCV", "fit_estimators", "fit_searches", "MEMBER_PARAMS",
+    "FFNNRegressor", "FFNNClassifier", "one_hot", "standardize", "runge",
     "make_runge_data", "load_runge_csv", "load_mnist", "MNIST",
 ]
 
