@@ -62,6 +62,7 @@ lab: $(ENV_DEP)
 bench: $(ENV_DEP)
 	env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u MKL_NUM_THREADS $(PY) benchmarks/bench_mnist.py  # it sets its own --threads
 	env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u MKL_NUM_THREADS $(PY) benchmarks/bench_population.py  # one BLAS thread, set inside
+	$(PY) benchmarks/bench_search.py  # one BLAS thread, n_jobs=1
 
 select-mnist: $(ENV_DEP)  # re-runs the choice of notebook 04's best network on validation data (about 15 CPU minutes)
 	$(PY) notebooks/select_mnist_best.py --epochs 20 30 --input-dropout 0 0.2

@@ -1,6 +1,9 @@
 """fit_estimators and fit_searches: many estimators (and searches), each on its own data, trained
 as a few populations, and each ending exactly as its own ``fit`` would leave it (bit for bit)."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -175,3 +178,14 @@ def test_halving_bad_arguments_name_themselves():
         fc.PopulationHalvingSearchCV(est, {"lam": [0.0, 0.1]}, max_resources=9, factor=1).fit(X, y)
     with pytest.raises(ValueError, match="min_resources"):
         fc.PopulationHalvingSearchCV(est, {"lam": [0.0, 0.1]}, max_resources=9, min_resources="few").fit(X, y)
+
+
+def test_search_benchmark_runs_and_checks_bit_identity(capsys):
+    """A smoke test of benchmarks/bench_search.py (not a timing test)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_search
+
+    bench_search.main(["--epochs", "2", "--seeds", "2"])
+    out = capsys.readouterr().out
+    assert "| GridSearchCV (FFNNRegressor) |" in out and "| fit_searches (all seeds together) |" in out
+    assert "bit for bit: True" in out and "bit for bit: False" not in out
